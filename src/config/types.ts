@@ -1,0 +1,84 @@
+/**
+ * The resolved configuration every part of tale reads. The valibot schema in
+ * ./schema.ts is checked against these types, so this file is the contract.
+ */
+export type Role = "ux" | "task";
+export const roles: readonly Role[] = ["ux", "task"];
+
+/** A GGUF file served by tale's own engine process (`tale engine`). */
+export interface BuiltinEngineConfig {
+  engine: "builtin";
+  /** Path to a .gguf file, or "default" for the generated offline model of the role. */
+  model: string;
+  name?: string;
+  /** CPU threads for generation; default: the number of cores. */
+  threads?: number;
+  /** Parallel sequences (requests served at once). */
+  slots?: number;
+  /** Tokens of context per sequence. */
+  contextSize?: number;
+}
+
+/** Any command that starts an OpenAI-compatible server (llama-server, ollama serve, vLLM). */
+export interface ProcessEngineConfig {
+  engine: "process";
+  /** Command line; a string is split on spaces, an array is used as is. `{port}` is replaced. */
+  command: string | string[];
+  port: number;
+  healthPath?: string;
+  /** Model name sent in requests. */
+  model?: string;
+  name?: string;
+  env?: Record<string, string>;
+  slots?: number;
+}
+
+/** An existing OpenAI-compatible endpoint. */
+export interface RemoteEngineConfig {
+  engine: "remote";
+  baseUrl: string;
+  model: string;
+  name?: string;
+  /** Literal key; prefer apiKeyEnv so the secret stays out of files. */
+  apiKey?: string;
+  /** Name of the environment variable holding the key. */
+  apiKeyEnv?: string;
+  slots?: number;
+}
+
+export type EngineConfig = BuiltinEngineConfig | ProcessEngineConfig | RemoteEngineConfig;
+
+export interface TaleConfig {
+  api: {
+    /** Always loopback; the schema refuses anything else. */
+    host: string;
+    /** 0 picks a free port; the daemon records the bound port in TALE_HOME. */
+    port: number;
+  };
+  models: Record<Role, EngineConfig | EngineConfig[]>;
+  /** Defaults for builtin engines that do not set their own. */
+  builtin: {
+    threads: number;
+    slots: number;
+    contextSize: number;
+    /** Tokens generated when a request sets no max_tokens. */
+    maxTokens: number;
+  };
+  scheduler: {
+    /** Tasks running at once across all engines. */
+    maxConcurrent: number;
+    /** Tries per task, the first included. */
+    maxAttempts: number;
+    /** Default deadline per task in ms; 0 means none. */
+    defaultTimeoutMs: number;
+  };
+  supervisor: {
+    healthIntervalMs: number;
+    startTimeoutMs: number;
+    backoffInitialMs: number;
+    backoffMaxMs: number;
+  };
+  log: {
+    level: "silent" | "error" | "warn" | "info" | "debug";
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The contract between the supervisor and a built-in engine process.
+ *
+ * The supervisor starts `tale engine --model <gguf> --port 0 [--threads N]
+ * [--slots N] [--context-size N] [--max-tokens N] [--name ID]` with stdin as a
+ * pipe. Once the HTTP server listens, the engine writes exactly one line of
+ * JSON (an EngineReadyLine) to stdout; logs go to stderr. The engine exits by
+ * itself when stdin closes or its parent process goes away, so it can never
+ * outlive the daemon.
+ */
+export interface EngineReadyLine {
+  event: "listening";
+  port: number;
+  pid: number;
+  /** Model id as reported by /v1/models. */
+  model: string;
+  /** Milliseconds from process start to listening with the model loaded. */
+  startupMs: number;
+}
+
+export interface EngineHealth {
+  status: "ok";
+  model: string;
+  slots: { total: number; busy: number; queued: number };
+  contextSize: number;
+}
+
+/** Error body of every non-2xx engine response, OpenAI style plus tale's code. */
+export interface EngineErrorBody {
+  error: { code: string; message: string; type: string; hint?: string };
+}
+
+export function isReadyLine(value: unknown): value is EngineReadyLine {
+  return typeof value === "object" && value !== null && (value as EngineReadyLine).event === "listening";
+}
