@@ -82,3 +82,19 @@ export interface TaleConfig {
     level: "silent" | "error" | "warn" | "info" | "debug";
   };
 }
+
+/**
+ * One layer of configuration (a file, the environment, command-line flags):
+ * every section and key is optional, but an engine entry is always whole,
+ * because a higher layer replaces `models.<role>` instead of merging into it.
+ */
+export type TaleConfigLayer = {
+  [Section in keyof TaleConfig]?: Section extends "models" ? Partial<TaleConfig["models"]> : Partial<TaleConfig[Section]>;
+};
+
+/** Any subset of T, at any depth: what callers may pass as overrides before validation. */
+export type DeepPartial<T> = T extends readonly (infer Item)[]
+  ? DeepPartial<Item>[]
+  : T extends object
+    ? { [Key in keyof T]?: DeepPartial<T[Key]> }
+    : T;
