@@ -1,0 +1,155 @@
+import type { EngineConfig, Role } from "../config/types";
+import type { SerializedError, TaleError } from "../errors";
+import { transition, type EngineEvent, type EngineState } from "./engine-state";
+import { redactUrl } from "./redact-url";
+
+export type EngineKind = EngineConfig["engine"];
+
+/** Plain status of one engine, as `tale status` and the API show it. Never holds secrets. */
+export interface EngineSnapshot {
+  id: string;
+  role: Role;
+  kind: EngineKind;
+  state: EngineState;
+  model: string;
+  pid: number | null;
+  port: number | null;
+  baseUrl: string | null;
+  uptimeMs: number | null;
+  restarts: number;
+  slots: { total: number; inFlight: number };
+  lastError: SerializedError | null;
+}
+
+export interface EngineHandleInit {
+  id: string;
+  role: Role;
+  kind: EngineKind;
+  model: string;
+  slots: number;
+  apiKey?: string;
+}
+
+export interface EngineHandleListeners {
+  onState(handle: EngineHandle, previous: EngineState): void;
+  onRelease(handle: EngineHandle): void;
+}
+
+/** Where a live engine answers. */
+export interface EngineEndpoint {
+  pid?: number;
+  port?: number;
+  /** OpenAI base URL: requests go to `${baseUrl}/chat/completions`. */
+  baseUrl: string;
+}
+
+/** One request slot held on an engine; releasing twice is harmless. */
+export interface SlotLease {
+  release(): void;
+}
+
+/**
+ * One supervised engine: what it is, where it answers, how it is doing and
+ * how many of its request slots are taken.
+ */
+export class EngineHandle {
+  readonly id: string;
+  readonly role: Role;
+  readonly kind: EngineKind;
+  readonly slots: number;
+  readonly model: string;
+  pid?: number;
+  port?: number;
+  baseUrl?: string;
+  state: EngineState = "stopped";
+  startedAt?: number;
+  /** Start of the current uninterrupted healthy period. */
+  healthySince?: number;
+  restarts = 0;
+  lastError?: TaleError;
+  inFlight = 0;
+  readonly #apiKey?: string;
+  readonly #listeners: EngineHandleListeners;
+
+  constructor(init: EngineHandleInit, listeners: EngineHandleListeners) {
+    this.id = init.id;
+    this.role = init.role;
+    this.kind = init.kind;
+    this.model = init.model;
+    this.slots = init.slots;
+    this.#apiKey = init.apiKey;
+    this.#listeners = listeners;
+  }
+
+  /** For the request client only; deliberately absent from snapshots and JSON. */
+  get apiKey(): string | undefined {
+    return this.#apiKey;
+  }
+
+  get uptimeMs(): number | undefined {
+    return this.startedAt === undefined ? undefined : Date.now() - this.startedAt;
+  }
+
+  get freeSlots(): number {
+    return Math.max(0, this.slots - this.inFlight);
+  }
+
+  apply(event: EngineEvent): EngineState {
+    const previous = this.state;
+    const next = transition(previous, event);
+    if (next === previous) return next;
+    this.state = next;
+    if (next === "healthy") this.healthySince = Date.now();
+    else this.healthySince = undefined;
+    this.#listeners.onState(this, previous);
+    return next;
+  }
+
+  attach(endpoint: EngineEndpoint): void {
+    this.pid = endpoint.pid;
+    this.port = endpoint.port;
+    this.baseUrl = endpoint.baseUrl;
+    this.startedAt = Date.now();
+  }
+
+  detach(): void {
+    this.pid = undefined;
+    this.port = undefined;
+    this.startedAt = undefined;
+  }
+
+  tryAcquireSlot(): SlotLease | undefined {
+    if (this.state !== "healthy" || this.freeSlots === 0) return undefined;
+    this.inFlight++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        this.#listeners.onRelease(this);
+      },
+    };
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      id: this.id,
+      role: this.role,
+      kind: this.kind,
+      state: this.state,
+      model: this.model,
+      pid: this.pid ?? null,
+      port: this.port ?? null,
+      baseUrl: this.baseUrl ? redactUrl(this.baseUrl) : null,
+      uptimeMs: this.uptimeMs ?? null,
+      restarts: this.restarts,
+      slots: { total: this.slots, inFlight: this.inFlight },
+      lastError: this.lastError?.toJSON() ?? null,
+    };
+  }
+
+  toJSON(): EngineSnapshot {
+    return this.snapshot();
+  }
+}

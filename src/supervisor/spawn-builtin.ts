@@ -1,0 +1,111 @@
+import type { BuiltinEngineConfig, TaleConfig } from "../config/types";
+import { isFailedLine, isReadyLine, type EngineReadyLine } from "../engine/protocol";
+import { fromSerialized, TaleError, type SerializedError } from "../errors";
+import { abortable } from "./abortable";
+import { superviseChild } from "./child";
+import type { EngineLog } from "./engine-log";
+import { createHealthProbe } from "./health";
+import { loopback, type EngineLauncher } from "./launcher";
+
+export interface BuiltinLauncherOptions {
+  engineId: string;
+  config: BuiltinEngineConfig;
+  /** The .gguf file, already resolved from "default" by the caller. */
+  modelPath: string;
+  defaults: TaleConfig["builtin"];
+  log: EngineLog;
+  /** Turns engine arguments into a command line; `selfCommand` in production. */
+  engineCommand: (args: string[]) => string[];
+  healthTimeoutMs: number;
+}
+
+export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher {
+  return {
+    async launch({ signal, onSpawn }) {
+      const { config, defaults, log } = options;
+      const args = [
+        "engine",
+        ...["--model", options.modelPath],
+        ...["--port", "0"],
+        ...["--threads", String(config.threads ?? defaults.threads)],
+        ...["--slots", String(config.slots ?? defaults.slots)],
+        ...["--context-size", String(config.contextSize ?? defaults.contextSize)],
+        ...["--max-tokens", String(defaults.maxTokens)],
+        ...["--name", options.engineId],
+      ];
+      // stdin stays an open, silent pipe: its EOF is how the engine learns that
+      // the daemon is gone, so it is only closed when stopping.
+      const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
+      const child = superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin });
+      onSpawn(child.killNow);
+      let ready: EngineReadyLine;
+      try {
+        ready = await readReadyLine(proc.stdout, AbortSignal.any([signal, child.exitSignal]), log, options.engineId);
+      } catch (error) {
+        await child.stop(0);
+        throw error;
+      }
+      const origin = `http://${loopback}:${ready.port}`;
+      return {
+        pid: child.pid,
+        port: ready.port,
+        baseUrl: `${origin}/v1`,
+        health: createHealthProbe({ urls: [`${origin}/health`], timeoutMs: options.healthTimeoutMs }),
+        exited: child.exited,
+        stop: child.stop,
+      };
+    },
+  };
+}
+
+/**
+ * Reads stdout up to the ready line, or the failed line that replaces it.
+ * Anything else printed there goes to the log, and so does all later output,
+ * so the pipe never fills up.
+ */
+async function readReadyLine(stdout: ReadableStream<Uint8Array>, signal: AbortSignal, log: EngineLog, engineId: string): Promise<EngineReadyLine> {
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  while (true) {
+    const { value, done } = await abortable(reader.read(), signal);
+    if (done) throw new TaleError("ENGINE_START_FAILED", "The engine closed its output without announcing that it was ready.");
+    buffered += decoder.decode(value, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) !== -1) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const parsed = parseLine(line);
+      if (isFailedLine(parsed)) {
+        const reported = fromSerialized(parsed.error as SerializedError);
+        throw new TaleError("ENGINE_START_FAILED", `Engine ${engineId} could not start: ${reported.message}`, { hint: reported.hint, cause: reported });
+      }
+      if (isReadyLine(parsed)) {
+        if (buffered) log.append(buffered);
+        void drainToLog(() => reader.read(), decoder, log);
+        return parsed;
+      }
+      log.append(`${line}\n`);
+    }
+  }
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+async function drainToLog(read: () => Promise<{ value?: Uint8Array; done: boolean }>, decoder: TextDecoder, log: EngineLog): Promise<void> {
+  try {
+    while (true) {
+      const { value, done } = await read();
+      if (done) return;
+      log.append(decoder.decode(value, { stream: true }));
+    }
+  } catch {
+    // The stream errors when the engine dies; its exit is handled elsewhere.
+  }
+}

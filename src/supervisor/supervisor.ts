@@ -1,0 +1,194 @@
+import { basename } from "node:path";
+import { consola } from "consola";
+import { createHooks, type Hookable } from "hookable";
+import type { BuiltinEngineConfig, EngineConfig, Role, TaleConfig } from "../config/types";
+import { TaleError } from "../errors";
+import { selfCommand } from "../util/self-command";
+import { defineBackoffPolicy } from "./backoff";
+import { defaultCrashLimit, type CrashLimit } from "./crash-window";
+import { EngineHandle, type EngineHandleListeners, type EngineSnapshot } from "./engine-handle";
+import { openEngineLog, type EngineLog } from "./engine-log";
+import { EngineRunner, type RunnerTiming } from "./engine-runner";
+import { engineSpecs, type EngineSpec } from "./engine-specs";
+import type { EngineState } from "./engine-state";
+import type { EngineLauncher } from "./launcher";
+import { remoteApiKey, remoteLauncher } from "./remote";
+import { builtinLauncher } from "./spawn-builtin";
+import { commandArgs, processLauncher } from "./spawn-process";
+
+export interface SupervisorOptions {
+  config: Pick<TaleConfig, "models" | "builtin" | "supervisor">;
+  /** The engines to run when the caller has already resolved `config.models` ("default" models, checked paths). */
+  engines?: Record<Role, EngineConfig[]>;
+  /** Each engine process appends its output to `engine-<id>.log` here. */
+  logDir: string;
+  /** How to start `tale engine …`; defaults to this program itself. */
+  engineCommand?: (args: string[]) => string[];
+  crashLimit?: CrashLimit;
+  /** Consecutive failed health checks before an engine counts as unhealthy. Default 3. */
+  unhealthyAfter?: number;
+  /** Time one health check may take. Default: the smaller of 2 s and the health interval. */
+  healthTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL on stop. Default 2 s. */
+  stopGraceMs?: number;
+  /** Receives one line per state change, crash and restart. Never given secrets. */
+  log?: (message: string) => void;
+}
+
+export interface SupervisorHooks {
+  "engine:state": (snapshot: EngineSnapshot, previous: EngineState) => void | Promise<void>;
+  /** A slot was released or an engine changed state: a waiting request may fit now. */
+  "engine:capacity": (role: Role) => void | Promise<void>;
+}
+
+export interface Supervisor {
+  readonly hooks: Hookable<SupervisorHooks>;
+  readonly engines: readonly EngineHandle[];
+  /** Starts every engine at once; resolves when each is healthy or its first start attempt failed. */
+  start(): Promise<EngineSnapshot[]>;
+  /** Stops every engine and waits until no engine process is left. */
+  stop(): Promise<void>;
+  snapshot(): EngineSnapshot[];
+  /** The least loaded healthy engine of the role with a free slot. */
+  pick(role: Role): EngineHandle | undefined;
+  /** A request on this engine broke: check its health now rather than at the next interval. */
+  markCrashed(engine: EngineHandle | string, error: TaleError): void;
+}
+
+/** Parallel requests for engines that do not say; builtin engines use `config.builtin.slots`. */
+const defaultSlots = { process: 1, remote: 4 } as const;
+
+export function createSupervisor(options: SupervisorOptions): Supervisor {
+  const { config } = options;
+  const report = options.log ?? ((message: string) => consola.withTag("supervisor").info(message));
+  const hooks = createHooks<SupervisorHooks>();
+  const healthTimeoutMs = options.healthTimeoutMs ?? Math.min(2000, config.supervisor.healthIntervalMs);
+
+  // A failing hook listener is reported, never allowed to break supervision.
+  const emit = <Name extends keyof SupervisorHooks>(name: Name, ...args: Parameters<SupervisorHooks[Name]>) =>
+    void Promise.resolve()
+      .then(() => hooks.callHook(name, ...args))
+      .catch((error: unknown) => report(`A ${name} hook failed: ${error instanceof Error ? error.message : String(error)}`));
+  const listeners: EngineHandleListeners = {
+    onState(handle, previous) {
+      report(`Engine ${handle.id}: ${previous} -> ${handle.state}`);
+      emit("engine:state", handle.snapshot(), previous);
+      emit("engine:capacity", handle.role);
+    },
+    onRelease: (handle) => emit("engine:capacity", handle.role),
+  };
+
+  const engineLogs: EngineLog[] = [];
+  const prepare = (spec: EngineSpec): { handle: EngineHandle; launcher: EngineLauncher; engineLog?: EngineLog } => {
+    const { id, role, config: engine } = spec;
+    switch (engine.engine) {
+      case "builtin": {
+        const modelPath = builtinModelPath(role, engine);
+        const engineLog = openEngineLog(options.logDir, id);
+        engineLogs.push(engineLog);
+        const slots = engine.slots ?? config.builtin.slots;
+        return {
+          handle: new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots }, listeners),
+          launcher: builtinLauncher({
+            engineId: id,
+            config: engine,
+            modelPath,
+            defaults: config.builtin,
+            log: engineLog,
+            engineCommand: options.engineCommand ?? selfCommand,
+            healthTimeoutMs,
+          }),
+          engineLog,
+        };
+      }
+      case "process": {
+        const engineLog = openEngineLog(options.logDir, id);
+        engineLogs.push(engineLog);
+        const model = engine.model ?? basename(commandArgs(engine.command, engine.port)[0] ?? id);
+        return {
+          handle: new EngineHandle({ id, role, kind: "process", model, slots: engine.slots ?? defaultSlots.process }, listeners),
+          launcher: processLauncher({ engineId: id, config: engine, log: engineLog, healthTimeoutMs }),
+          engineLog,
+        };
+      }
+      case "remote": {
+        const apiKey = remoteApiKey(engine, id);
+        const slots = engine.slots ?? defaultSlots.remote;
+        return {
+          handle: new EngineHandle({ id, role, kind: "remote", model: engine.model, slots, apiKey }, listeners),
+          launcher: remoteLauncher({ config: engine, apiKey, healthTimeoutMs }),
+        };
+      }
+    }
+  };
+
+  const timing: RunnerTiming = {
+    healthIntervalMs: config.supervisor.healthIntervalMs,
+    startTimeoutMs: config.supervisor.startTimeoutMs,
+    unhealthyAfter: options.unhealthyAfter ?? 3,
+    stopGraceMs: options.stopGraceMs ?? 2000,
+  };
+  const backoff = defineBackoffPolicy({ initialMs: config.supervisor.backoffInitialMs, maxMs: config.supervisor.backoffMaxMs });
+  const crashLimit = options.crashLimit ?? defaultCrashLimit;
+  let runners: EngineRunner[];
+  try {
+    runners = engineSpecs(options.engines ?? config.models).map(
+      (spec) => new EngineRunner({ ...prepare(spec), timing, backoff, crashLimit, report }),
+    );
+  } catch (error) {
+    for (const engineLog of engineLogs) engineLog.close();
+    throw error;
+  }
+  const engines = runners.map((runner) => runner.handle);
+
+  // A daemon that exits without stop() must not leave engines behind. "exit"
+  // listeners run synchronously, so all they can do is SIGKILL.
+  const killAll = () => runners.forEach((runner) => runner.killNow());
+  let started: Promise<EngineSnapshot[]> | undefined;
+  let stopped: Promise<void> | undefined;
+
+  const supervisor: Supervisor = {
+    hooks,
+    engines,
+    start() {
+      if (stopped) return Promise.reject(new TaleError("INTERNAL", "The supervisor was stopped; create a new one to start engines again."));
+      started ??= (async () => {
+        process.on("exit", killAll);
+        await Promise.all(runners.map((runner) => runner.start()));
+        return supervisor.snapshot();
+      })();
+      return started;
+    },
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all(runners.map((runner) => runner.stop()));
+        for (const engineLog of engineLogs) engineLog.close();
+        process.off("exit", killAll);
+      })();
+      return stopped;
+    },
+    snapshot: () => engines.map((engine) => engine.snapshot()),
+    pick(role) {
+      let best: EngineHandle | undefined;
+      for (const engine of engines) {
+        if (engine.role !== role || engine.state !== "healthy" || engine.freeSlots === 0) continue;
+        if (!best || engine.inFlight / engine.slots < best.inFlight / best.slots) best = engine;
+      }
+      return best;
+    },
+    markCrashed(engine, error) {
+      const runner = runners.find((candidate) => candidate.handle === engine || candidate.handle.id === engine);
+      if (!runner) return;
+      report(`Engine ${runner.handle.id} was reported broken (${error.message}); checking it now.`);
+      runner.checkNow();
+    },
+  };
+  return supervisor;
+
+  function builtinModelPath(role: Role, engine: BuiltinEngineConfig): string {
+    if (engine.model !== "default") return engine.model;
+    throw new TaleError("CONFIG", `The ${role} engine asks for the "default" model, which was not resolved to a file.`, {
+      hint: `Set models.${role}.model to the path of a .gguf file.`,
+    });
+  }
+}
