@@ -33,3 +33,17 @@ export interface EngineErrorBody {
 export function isReadyLine(value: unknown): value is EngineReadyLine {
   return typeof value === "object" && value !== null && (value as EngineReadyLine).event === "listening";
 }
+
+/**
+ * Written to stdout instead of the ready line when the engine cannot start
+ * (missing model, port in use), so the supervisor gets the code and hint
+ * without parsing stderr. The engine then exits non-zero.
+ */
+export interface EngineFailedLine {
+  event: "failed";
+  error: { code: string; message: string; hint?: string };
+}
+
+export function isFailedLine(value: unknown): value is EngineFailedLine {
+  return typeof value === "object" && value !== null && (value as EngineFailedLine).event === "failed";
+}

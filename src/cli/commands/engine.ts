@@ -1,0 +1,74 @@
+import { defineCommand } from "citty";
+import { TaleError, toTaleError } from "../../errors";
+import { runEngine, watchLifeline, type EngineHandle } from "../../engine";
+import { engineLog } from "../../engine/log";
+import type { EngineFailedLine, EngineReadyLine } from "../../engine/protocol";
+
+/** How long disposing the model may take before the engine exits anyway. */
+const shutdownGraceMs = 3000;
+
+export default defineCommand({
+  meta: { name: "engine", description: "Serve one GGUF model over an OpenAI-compatible API (started by the daemon)", hidden: true },
+  args: {
+    model: { type: "string", required: true, description: "Path to the .gguf file" },
+    port: { type: "string", default: "0", description: "Port on 127.0.0.1 (0 picks a free one)" },
+    threads: { type: "string", description: "CPU threads (default: number of cores)" },
+    slots: { type: "string", description: "Requests served at once (default 2)" },
+    "context-size": { type: "string", description: "Tokens of context per slot (default 2048)" },
+    "max-tokens": { type: "string", description: "Tokens generated when a request sets none (default 512)" },
+    name: { type: "string", description: "Model id for /v1/models (default: the file name)" },
+  },
+  async run({ args }) {
+    let handle: EngineHandle | undefined;
+    // Watch before loading so a parent that dies during a slow model load does not leave us behind.
+    const stopWatching = watchLifeline({
+      onLost(reason) {
+        engineLog.info(`Stopping: ${reason}.`);
+        setTimeout(() => process.exit(0), shutdownGraceMs).unref();
+        void (handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+      },
+    });
+    try {
+      handle = await runEngine({
+        modelPath: args.model,
+        name: args.name,
+        port: parseCount("port", args.port, 0, 65535),
+        threads: optionalCount("threads", args.threads),
+        slots: optionalCount("slots", args.slots),
+        contextSize: optionalCount("context-size", args["context-size"]),
+        maxTokens: optionalCount("max-tokens", args["max-tokens"]),
+      });
+    } catch (error) {
+      stopWatching();
+      const failed: EngineFailedLine = { event: "failed", error: toTaleError(error).toJSON() };
+      process.stdout.write(`${JSON.stringify(failed)}\n`);
+      throw error;
+    }
+    const ready: EngineReadyLine = {
+      event: "listening",
+      port: handle.port,
+      pid: process.pid,
+      model: handle.model,
+      startupMs: Math.round(performance.now()),
+    };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+    engineLog.info(`Serving ${handle.model} at ${handle.baseUrl} (context ${handle.contextSize} tokens per slot).`);
+    // The lifeline ends the process; until then the command stays in flight so the CLI does not wind down.
+    await new Promise<never>(() => {});
+  },
+});
+
+function optionalCount(flag: string, text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseCount(flag, text, 1);
+}
+
+function parseCount(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new TaleError("BAD_REQUEST", `--${flag} must be a whole number ${range} (got "${text}").`, {
+      hint: `Run "tale engine --help" for the flags.`,
+    });
+  }
+  return value;
+}
