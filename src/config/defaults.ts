@@ -10,8 +10,10 @@ export function createDefaultConfig(): TaleConfig {
       task: { engine: "builtin", model: "default" },
     },
     builtin: {
-      // More threads than cores makes llama.cpp generation many times slower.
-      threads: availableParallelism(),
+      // The ux and task engines run side by side: each gets half the cores.
+      // Oversubscribed llama.cpp threads spin against each other and made
+      // generation 15-50x slower on a 2-core machine.
+      threads: Math.max(1, Math.floor(availableParallelism() / 2)),
       slots: 2,
       contextSize: 2048,
       maxTokens: 128,

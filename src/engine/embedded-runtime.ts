@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 
 /**
  * The compiled binary carries node-llama-cpp as an archive. It is unpacked
@@ -46,4 +46,9 @@ export async function unpackRuntime(runtime: EmbeddedRuntime, cacheDir = runtime
     if (!existsSync(join(target, ".complete"))) throw error;
   }
   return target;
+}
+
+/** Whether a path is a script of the unpacked runtime (which node-llama-cpp forks this binary to run). */
+export function isRuntimeScript(path: string, cacheDir = runtimeCacheDir()): boolean {
+  return path.endsWith(".js") && resolve(path).startsWith(join(resolve(cacheDir), "runtime") + sep);
 }

@@ -48,7 +48,7 @@ describe("loading", () => {
     expect(loaded.config).toMatchObject({
       api: { host: "127.0.0.1", port: 8253 },
       models: { ux: { engine: "builtin", model: "default" }, task: { engine: "builtin", model: "default" } },
-      builtin: { threads: availableParallelism(), slots: 2, contextSize: 2048, maxTokens: 128 },
+      builtin: { threads: Math.max(1, Math.floor(availableParallelism() / 2)), slots: 2, contextSize: 2048, maxTokens: 128 },
       scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0 },
       supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
       log: { level: "info" },
@@ -110,7 +110,7 @@ describe("loading", () => {
     expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0 });
     expect(config.builtin.slots).toBe(4);
     // An empty variable counts as unset.
-    expect(config.builtin.threads).toBe(availableParallelism());
+    expect(config.builtin.threads).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
     expect(config.models.task).toEqual({ engine: "builtin", model: "/m/c.gguf", threads: 1 });
     expect(config.models.ux).toEqual({ engine: "builtin", model: "/m/env.gguf" });
 

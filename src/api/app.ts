@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import { TaleError, errorClasses, toTaleError } from "../errors";
+import type { Scheduler } from "../scheduler";
+import { bearerAuth } from "./auth";
+import { openaiRoutes } from "./openai-routes";
+import type { StatusReport } from "./status-report";
+import { tasksRoutes } from "./tasks-routes";
+
+export interface ApiOptions {
+  token: string;
+  scheduler: Scheduler;
+  status: () => StatusReport;
+  log?: (message: string) => void;
+}
+
+/** The daemon's HTTP surface: tale's own task routes and an OpenAI-compatible one. */
+export function createApi(options: ApiOptions): Hono {
+  const app = new Hono();
+
+  app.onError((thrown, c) => {
+    const error = toTaleError(thrown);
+    if (error.code === "INTERNAL") options.log?.(`internal error on ${c.req.method} ${c.req.path}: ${thrown.stack ?? thrown.message}`);
+    return c.json({ error: { ...error.toJSON(), type: "tale_error" } }, errorClasses[error.code].status as 400);
+  });
+  app.notFound(() => {
+    throw new TaleError("NOT_FOUND", "No such route.", { hint: "See the API section of the README." });
+  });
+
+  app.use("*", bearerAuth(options.token));
+  app.get("/v1/status", (c) => c.json(options.status()));
+  app.route("/v1/tasks", tasksRoutes(options.scheduler));
+  app.route("/v1", openaiRoutes(options.scheduler));
+  return app;
+}

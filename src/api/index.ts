@@ -1,0 +1,3 @@
+export { createApi, type ApiOptions } from "./app";
+export type { StatusReport } from "./status-report";
+export { taskToJson, type TaskJson } from "./task-json";

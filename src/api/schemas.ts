@@ -1,0 +1,37 @@
+import * as v from "valibot";
+
+const role = v.picklist(["ux", "task", "auto"], 'must be "ux", "task" or "auto"');
+const positiveInt = (what: string) => v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`));
+const priority = v.pipe(v.number("must be a number"), v.integer("must be a whole number"), v.minValue(-1000), v.maxValue(1000));
+const nonEmptyText = v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty"));
+
+export const submitTaskSchema = v.strictObject({
+  prompt: nonEmptyText,
+  role: v.optional(role, "auto"),
+  priority: v.optional(priority, 0),
+  timeout_ms: v.optional(positiveInt("timeout_ms")),
+  max_tokens: v.optional(positiveInt("max_tokens")),
+  temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+  seed: v.optional(v.pipe(v.number(), v.integer())),
+});
+
+const message = v.object({
+  role: v.picklist(["system", "user", "assistant"], 'must be "system", "user" or "assistant"'),
+  content: v.string("must be a string"),
+});
+
+export const chatCompletionSchema = v.object({
+  model: v.optional(v.string()),
+  messages: v.pipe(v.array(message, "must be an array of messages"), v.minLength(1, "must have at least one message")),
+  stream: v.optional(v.boolean(), false),
+  stream_options: v.optional(v.object({ include_usage: v.optional(v.boolean()) })),
+  max_tokens: v.optional(positiveInt("max_tokens")),
+  max_completion_tokens: v.optional(positiveInt("max_completion_tokens")),
+  temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+  seed: v.optional(v.pipe(v.number(), v.integer())),
+  user: v.optional(v.string()),
+  priority: v.optional(priority),
+});
+
+export type SubmitTaskBody = v.InferOutput<typeof submitTaskSchema>;
+export type ChatCompletionBody = v.InferOutput<typeof chatCompletionSchema>;

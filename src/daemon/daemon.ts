@@ -1,0 +1,114 @@
+import { mkdirSync } from "node:fs";
+import { consola } from "consola";
+import { createApi } from "../api";
+import { loadTaleConfig, type DeepPartial } from "../config";
+import type { TaleConfig } from "../config/types";
+import { toTaleError } from "../errors";
+import { resolveEngineModels } from "../models/resolve";
+import { Scheduler } from "../scheduler";
+import { openStore } from "../store";
+import { createSupervisor, supervisorPool } from "../supervisor";
+import { taleVersion } from "../version";
+import { formatFatalLine } from "./fatal-line";
+import { homePaths, type HomePaths } from "./home";
+import { listen } from "./listen";
+import { claimPidFile } from "./pid-file";
+import { removeDaemonState, writeDaemonState } from "./state-file";
+import { ensureToken } from "./token";
+
+export interface RunDaemonOptions {
+  overrides?: DeepPartial<TaleConfig>;
+  cwd?: string;
+}
+
+/**
+ * The daemon in the foreground: wires store → scheduler → supervisor behind
+ * the API, and on SIGTERM/SIGINT drains and stops every engine it started.
+ */
+export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
+  const paths = homePaths();
+  const log = consola.withTag("daemon");
+  let cleanup: Array<() => void | Promise<void>> = [];
+  try {
+    prepareHome(paths);
+    cleanup.push(claimPidFile(paths.pidFile));
+    const { config, sources } = await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides });
+    consola.level = logLevels[config.log.level];
+
+    const store = openStore({ path: paths.database });
+    cleanup.push(() => store.close());
+    const engines = await resolveEngineModels(config, paths.modelsDir);
+    const token = ensureToken(paths.tokenFile);
+
+    const supervisor = createSupervisor({ engines, config, logDir: paths.logDir, log: (message) => log.info(message) });
+    cleanup.push(() => supervisor.stop());
+    const scheduler = new Scheduler({
+      store,
+      pool: supervisorPool(supervisor),
+      config: config.scheduler,
+      defaultMaxTokens: config.builtin.maxTokens,
+      log: (message) => log.info(message),
+    });
+    cleanup.push(() => scheduler.stop());
+
+    const startedAt = Date.now();
+    const api = createApi({
+      token,
+      scheduler,
+      log: (message) => log.error(message),
+      status: () => ({
+        daemon: {
+          pid: process.pid,
+          version: taleVersion,
+          home: paths.home,
+          host: config.api.host,
+          port: server.port ?? config.api.port,
+          startedAt,
+          uptimeMs: Date.now() - startedAt,
+          rssBytes: process.memoryUsage.rss(),
+          configSources: sources,
+        },
+        engines: supervisor.snapshot(),
+        queue: scheduler.counts(),
+      }),
+    });
+    const server = listen({ host: config.api.host, port: config.api.port, fetch: api.fetch });
+    cleanup.push(() => server.stop(true));
+    cleanup.push(() => removeDaemonState(paths.stateFile, process.pid));
+
+    scheduler.start();
+    void supervisor.start().catch((error) => log.error(`engines failed to start: ${toTaleError(error).message}`));
+    writeDaemonState(paths.stateFile, { pid: process.pid, port: server.port ?? config.api.port, host: config.api.host, startedAt, version: taleVersion });
+    log.info(`tale ${taleVersion} listening on http://${config.api.host}:${server.port} (home ${paths.home})`);
+
+    const signal = await shutdownSignal();
+    log.info(`received ${signal}; draining`);
+  } catch (thrown) {
+    const error = toTaleError(thrown);
+    process.stderr.write(formatFatalLine(error));
+    log.error(error.hint ? `${error.message} (${error.hint})` : error.message);
+    process.exitCode = 1;
+  } finally {
+    // Stop in reverse order of start: API, scheduler, engines, store, pid file.
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log.warn(`shutdown step failed: ${toTaleError(error).message}`);
+      }
+    }
+    cleanup = [];
+  }
+}
+
+function prepareHome(paths: HomePaths): void {
+  for (const dir of [paths.home, paths.logDir, paths.modelsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(name, () => resolve(name));
+  });
+}
+
+const logLevels = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 } as const;

@@ -1,0 +1,25 @@
+import type { Role } from "../config/types";
+import type { TaleError } from "../errors";
+import type { ChatCallOptions, ChatRequest, ChatResult } from "../supervisor/chat-client";
+
+/**
+ * What the scheduler needs from the supervisor: a slot on a healthy engine of
+ * a role, and a signal when more capacity may be free.
+ */
+export interface EnginePool {
+  acquire(role: Role): EngineLease | undefined;
+  availability(role: Role): RoleAvailability;
+  onCapacity(listener: () => void): () => void;
+}
+
+export type RoleAvailability = { state: "ready" | "starting" } | { state: "failed"; error: TaleError };
+
+/** One slot on one engine, held for the length of one attempt. */
+export interface EngineLease {
+  engineId: string;
+  model: string;
+  chat(request: ChatRequest, options: ChatCallOptions): Promise<ChatResult>;
+  /** Tells the supervisor the engine broke mid-request so it checks it now. */
+  reportFailure(error: TaleError): void;
+  release(): void;
+}

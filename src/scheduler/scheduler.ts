@@ -1,0 +1,314 @@
+import type { Role, TaleConfig } from "../config/types";
+import { TaleError, toTaleError } from "../errors";
+import type { Store, Task, TaskStatus } from "../store";
+import type { ChatMessage, ChatRequest } from "../supervisor/chat-client";
+import type { EngineLease, EnginePool } from "./engine-pool";
+import { routeByHeuristics } from "./route";
+import { TaskEventHub, type TaskListener } from "./task-events";
+
+export interface SubmitInput {
+  kind: "prompt" | "chat";
+  /** The prompt text; for chat requests, the last user message. */
+  prompt: string;
+  messages?: ChatMessage[];
+  role: Role | "auto";
+  priority?: number;
+  timeoutMs?: number;
+  maxTokens?: number;
+  temperature?: number;
+  seed?: number;
+  client?: string;
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  pool: EnginePool;
+  config: TaleConfig["scheduler"];
+  /** Tokens to generate when a task sets no limit. */
+  defaultMaxTokens: number;
+  log?: (message: string) => void;
+}
+
+interface RunningTask {
+  abort: AbortController;
+}
+
+type AbortReason = "cancelled" | "timed_out" | "shutdown";
+
+const retryBaseDelayMs = 200;
+
+/**
+ * Turns acknowledged tasks into engine calls: every task is written to the
+ * store before it is acknowledged, dispatched by priority to a free engine
+ * slot, retried when its engine breaks, and ends in exactly one final state.
+ */
+export class Scheduler {
+  private readonly events = new TaskEventHub();
+  private readonly running = new Map<string, RunningTask>();
+  private readonly deadlines = new Map<string, Timer>();
+  private readonly retryAt = new Map<string, number>();
+  /** Sampling options are not persisted; after a daemon restart tasks run with defaults. */
+  private readonly sampling = new Map<string, Pick<SubmitInput, "temperature" | "seed">>();
+  private pumping = false;
+  private pumpAgain = false;
+  private stopping = false;
+  private readonly detachPool: () => void;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.detachPool = options.pool.onCapacity(() => this.pump());
+  }
+
+  /** Re-queues work a previous daemon left running, re-arms deadlines, starts dispatching. */
+  start(): void {
+    const { store } = this.options;
+    const recovered = store.recoverInterrupted();
+    if (recovered.length) this.options.log?.(`re-queued ${recovered.length} interrupted task(s)`);
+    for (const task of store.queuedTasks()) this.armDeadline(task);
+    this.pump();
+  }
+
+  /** Stops dispatching and aborts what runs; aborted tasks go back to the queue for the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.detachPool();
+    for (const timer of this.deadlines.values()) clearTimeout(timer);
+    this.deadlines.clear();
+    for (const run of this.running.values()) run.abort.abort("shutdown" satisfies AbortReason);
+    while (this.running.size) await Bun.sleep(10);
+  }
+
+  submit(input: SubmitInput): Task {
+    if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
+    const role = input.role === "auto" ? routeByHeuristics({ prompt: input.prompt, maxTokens: input.maxTokens }) : input.role;
+    const task = this.options.store.insertTask({
+      kind: input.kind,
+      prompt: input.prompt,
+      messages: input.messages,
+      roleRequested: input.role,
+      role,
+      priority: input.priority ?? 0,
+      maxTokens: input.maxTokens,
+      timeoutMs: input.timeoutMs ?? (this.options.config.defaultTimeoutMs || undefined),
+      client: input.client,
+    });
+    if (input.temperature !== undefined || input.seed !== undefined) {
+      this.sampling.set(task.id, { temperature: input.temperature, seed: input.seed });
+    }
+    this.armDeadline(task);
+    this.pump();
+    return this.options.store.getTask(task.id) ?? task;
+  }
+
+  get(id: string): Task {
+    const task = this.options.store.getTask(id);
+    if (!task) throw new TaleError("NOT_FOUND", `No task with id "${id}".`, { hint: "List tasks with `tale list`." });
+    return task;
+  }
+
+  list(filter: { status?: TaskStatus; limit?: number } = {}): Task[] {
+    return this.options.store.listTasks(filter);
+  }
+
+  counts(): Record<TaskStatus, number> {
+    return this.options.store.countByStatus();
+  }
+
+  cancel(id: string): Task {
+    const task = this.get(id);
+    if (isFinal(task.status)) return task;
+    const run = this.running.get(id);
+    if (run) {
+      run.abort.abort("cancelled" satisfies AbortReason);
+      return this.get(id);
+    }
+    return this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled before it ran.") });
+  }
+
+  /** Follows one task; returns an unsubscribe function. */
+  watch(id: string, listener: TaskListener): () => void {
+    return this.events.subscribe(id, listener);
+  }
+
+  /** Resolves with the task once it is final, or as it stands when `timeoutMs` passes. */
+  wait(id: string, timeoutMs: number): Promise<Task> {
+    const task = this.get(id);
+    if (isFinal(task.status) || timeoutMs <= 0) return Promise.resolve(task);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        resolve(this.get(id));
+      }, timeoutMs);
+      const unsubscribe = this.watch(id, (event) => {
+        if (event.type !== "done") return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(event.task);
+      });
+    });
+  }
+
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.dispatchQueued();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dispatchQueued(): void {
+    const { store, pool, config } = this.options;
+    if (this.stopping) return;
+    const free = config.maxConcurrent - this.running.size;
+    if (free <= 0) return;
+    const blocked = new Set<Role>();
+    const now = Date.now();
+    for (const task of store.queuedTasks(free + this.running.size + 64)) {
+      if (this.running.size >= config.maxConcurrent) break;
+      const role = task.role as Role;
+      if (this.running.has(task.id) || blocked.has(role)) continue;
+      if ((this.retryAt.get(task.id) ?? 0) > now) continue;
+      if (task.attempts >= config.maxAttempts) {
+        this.finish(task.id, {
+          status: "failed",
+          error: new TaleError("ENGINE_CRASHED", `The task was interrupted ${task.attempts} time(s) and was not run again.`, {
+            hint: `Raise scheduler.maxAttempts (now ${config.maxAttempts}) or submit it again.`,
+          }),
+        });
+        continue;
+      }
+      const availability = pool.availability(role);
+      if (availability.state === "failed") {
+        this.finish(task.id, { status: "failed", error: availability.error });
+        continue;
+      }
+      const lease = pool.acquire(role);
+      if (!lease) {
+        // Keep priority order within a role: nothing of this role may jump ahead.
+        blocked.add(role);
+        continue;
+      }
+      this.launch(task, lease);
+    }
+  }
+
+  private launch(task: Task, lease: EngineLease): void {
+    const abort = new AbortController();
+    this.running.set(task.id, { abort });
+    this.retryAt.delete(task.id);
+    void this.runAttempt(task, lease, abort).finally(() => {
+      lease.release();
+      this.running.delete(task.id);
+      this.pump();
+    });
+  }
+
+  private async runAttempt(queued: Task, lease: EngineLease, abort: AbortController): Promise<void> {
+    const { store } = this.options;
+    const attempt = queued.attempts + 1;
+    store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt });
+    let sawFirstToken = false;
+    try {
+      const result = await lease.chat(this.requestFor(queued), {
+        signal: abort.signal,
+        onDelta: (text) => {
+          if (!sawFirstToken) {
+            sawFirstToken = true;
+            store.markFirstToken(queued.id, Date.now());
+          }
+          this.events.emit(queued.id, { type: "delta", text });
+        },
+      });
+      this.finish(queued.id, { status: "succeeded", output: result.content, usage: result.usage, finishReason: result.finishReason });
+    } catch (thrown) {
+      this.afterFailure(queued.id, attempt, lease, abort, toTaleError(thrown));
+    }
+  }
+
+  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, error: TaleError): void {
+    const reason = abort.signal.reason as AbortReason | undefined;
+    if (abort.signal.aborted && reason === "cancelled") {
+      this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
+      return;
+    }
+    if (abort.signal.aborted && reason === "timed_out") {
+      this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
+      return;
+    }
+    if (abort.signal.aborted && reason === "shutdown") {
+      // The next daemon start picks it up again; the attempt stays counted.
+      this.options.store.requeueTask(id);
+      return;
+    }
+    if (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY") lease.reportFailure(error);
+    if (error.retryable && attempt < this.options.config.maxAttempts) {
+      this.options.store.requeueTask(id);
+      this.retryAt.set(id, Date.now() + retryBaseDelayMs * 2 ** (attempt - 1));
+      setTimeout(() => this.pump(), retryBaseDelayMs * 2 ** (attempt - 1)).unref();
+      this.events.emit(id, { type: "retry", attempt, error: error.toJSON() });
+      this.options.log?.(`task ${id} attempt ${attempt} failed with ${error.code}; retrying`);
+      return;
+    }
+    this.finish(id, { status: "failed", error });
+  }
+
+  private requestFor(task: Task): ChatRequest {
+    const messages: ChatMessage[] = task.messages ?? [{ role: "user", content: task.prompt }];
+    return {
+      messages,
+      maxTokens: task.maxTokens ?? this.options.defaultMaxTokens,
+      ...this.sampling.get(task.id),
+    };
+  }
+
+  private armDeadline(task: Task): void {
+    if (!task.timeoutMs) return;
+    const remaining = task.createdAt + task.timeoutMs - Date.now();
+    const timer = setTimeout(() => this.onDeadline(task.id), Math.max(0, remaining));
+    timer.unref();
+    this.deadlines.set(task.id, timer);
+  }
+
+  private onDeadline(id: string): void {
+    this.deadlines.delete(id);
+    const run = this.running.get(id);
+    if (run) {
+      run.abort.abort("timed_out" satisfies AbortReason);
+      return;
+    }
+    const task = this.options.store.getTask(id);
+    if (task && !isFinal(task.status)) this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
+  }
+
+  private timeoutError(id: string): TaleError {
+    const task = this.options.store.getTask(id);
+    return new TaleError("TIMEOUT", `The task ran past its ${formatMs(task?.timeoutMs ?? 0)} deadline.`, {
+      hint: "Give it more time with --timeout, or lower max tokens so it finishes sooner.",
+    });
+  }
+
+  private finish(id: string, outcome: Parameters<Store["finishTask"]>[1] & { error?: TaleError }): Task {
+    clearTimeout(this.deadlines.get(id));
+    this.deadlines.delete(id);
+    this.retryAt.delete(id);
+    this.sampling.delete(id);
+    const task = this.options.store.finishTask(id, outcome);
+    this.events.emit(id, { type: "done", task });
+    return task;
+  }
+}
+
+export function isFinal(status: TaskStatus): boolean {
+  return status !== "queued" && status !== "running";
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { createTaleHome, isAlive, waitFor, type TaleHome } from "../helpers/tale";
+
+/** The daemon end to end on the generated default models, through the real binary. */
+describe("daemon on the default models", () => {
+  let tale: TaleHome;
+  let baseUrl: string;
+  let token: string;
+
+  beforeAll(async () => {
+    tale = createTaleHome();
+    const first = await tale.json(["submit", "hello world"]);
+    expect(first.status).toBe("succeeded");
+    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
+    baseUrl = `http://127.0.0.1:${state.port}`;
+    token = (await Bun.file(join(tale.home, "token")).text()).trim();
+  });
+  afterAll(() => tale.cleanup());
+
+  test("submit --json answers with the task's facts", async () => {
+    const task = await tale.json(["submit", "hello world", "--role", "ux"]);
+    expect(task.id).toMatch(/^t_/);
+    expect(task.status).toBe("succeeded");
+    expect(typeof task.output).toBe("string");
+    expect(task.role).toBe("ux");
+    expect(task.model).toContain("ux");
+    expect(task.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(task.usage.completion_tokens).toBeGreaterThan(0);
+    expect(task.latency_ms).toBeGreaterThan(0);
+    expect(task.attempts).toBe(1);
+  });
+
+  test("the task role runs on the task model", async () => {
+    const task = await tale.json(["submit", "write a python web scraper", "--role", "task", "--max-tokens", "8"]);
+    expect(task.status).toBe("succeeded");
+    expect(task.role).toBe("task");
+    expect(task.model).toContain("task");
+    expect(task.usage.completion_tokens).toBeLessThanOrEqual(8);
+  });
+
+  test("plain output prints the answer then a footer", async () => {
+    const result = await tale.run(["submit", "hi there", "--role", "ux", "--max-tokens", "4"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/ux · .* tokens · /);
+  });
+
+  test("status shows both engines healthy and the queue", async () => {
+    const status = await tale.json(["status"]);
+    expect(status.daemon.pid).toBe(tale.daemonPid());
+    expect(status.engines.map((engine: { role: string }) => engine.role).sort()).toEqual(["task", "ux"]);
+    for (const engine of status.engines) {
+      expect(engine.state).toBe("healthy");
+      expect(isAlive(engine.pid)).toBe(true);
+    }
+    expect(status.queue.succeeded).toBeGreaterThan(0);
+    const human = await tale.run(["status"]);
+    expect(human.stdout).toContain("ENGINE");
+    expect(human.stdout).toContain("healthy");
+  });
+
+  test("--no-wait returns an id that show, list and cancel know", async () => {
+    const id = (await tale.run(["submit", "count to three", "--no-wait", "--role", "ux"])).stdout.trim();
+    expect(id).toMatch(/^t_/);
+    const listed = await tale.json(["list"]);
+    expect(listed.some((task: { id: string }) => task.id === id)).toBe(true);
+    const cancelled = await tale.json(["cancel", id]);
+    expect(["cancelled", "succeeded"]).toContain(cancelled.status);
+    const shown = await tale.json(["show", id]);
+    expect(shown.status).toBe(cancelled.status);
+  });
+
+  test("the token file is private and the API demands it", async () => {
+    expect(statSync(join(tale.home, "token")).mode & 0o777).toBe(0o600);
+    const missing = await fetch(`${baseUrl}/v1/status`);
+    expect(missing.status).toBe(401);
+    const wrong = await fetch(`${baseUrl}/v1/tasks`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    const body = await wrong.text();
+    expect(body).not.toContain(token);
+    expect(body).toContain("AUTH");
+  });
+
+  test("a bad body gets a 400 naming the field", async () => {
+    const response = await fetch(`${baseUrl}/v1/tasks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "x", priority: "urgent" }),
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("BAD_REQUEST");
+    expect(error.message).toContain("priority");
+  });
+
+  test("OpenAI-compatible chat completions, plain and streamed", async () => {
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const plain = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: "ux", messages: [{ role: "user", content: "hello" }], max_tokens: 6 }),
+    });
+    expect(plain.status).toBe(200);
+    const completion = (await plain.json()) as any;
+    expect(completion.object).toBe("chat.completion");
+    expect(completion.choices[0].message.role).toBe("assistant");
+    expect(completion.usage.completion_tokens).toBeGreaterThan(0);
+
+    const streamed = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ messages: [{ role: "user", content: "hello" }], max_tokens: 6, stream: true, stream_options: { include_usage: true } }),
+    });
+    expect(streamed.headers.get("content-type")).toContain("text/event-stream");
+    const events = (await streamed.text()).split("\n\n").filter(Boolean).map((block) => block.replace(/^data: /, ""));
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event));
+    expect(chunks.some((chunk) => chunk.choices[0]?.delta?.content)).toBe(true);
+    expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
+  });
+});
