@@ -28,7 +28,7 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
     const model = body.model ?? "auto";
 
     if (!body.stream) {
-      const done = await scheduler.wait(task.id, Number.MAX_SAFE_INTEGER);
+      const done = await scheduler.wait(task.id, Infinity);
       if (done.status !== "succeeded") throw taskFailure(done);
       return c.json({
         id,

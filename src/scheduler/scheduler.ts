@@ -129,15 +129,16 @@ export class Scheduler {
     return this.events.subscribe(id, listener);
   }
 
-  /** Resolves with the task once it is final, or as it stands when `timeoutMs` passes. */
+  /** Resolves with the task once it is final, or as it stands when `timeoutMs` passes (Infinity: no limit). */
   wait(id: string, timeoutMs: number): Promise<Task> {
     const task = this.get(id);
     if (isFinal(task.status) || timeoutMs <= 0) return Promise.resolve(task);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      // Timers above 2^31-1 ms fire at once; a longer wait means no limit.
+      const timer = timeoutMs < 2 ** 31 ? setTimeout(() => {
         unsubscribe();
         resolve(this.get(id));
-      }, timeoutMs);
+      }, timeoutMs) : undefined;
       const unsubscribe = this.watch(id, (event) => {
         if (event.type !== "done") return;
         clearTimeout(timer);
