@@ -79,7 +79,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   try {
     db.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     checkReadable(db, options.path);
-    db.run("PRAGMA journal_mode = WAL");
+    enableWal(db, options.busyTimeoutMs ?? 5000);
     // In WAL mode NORMAL loses at most the last commits on power loss, never consistency.
     db.run("PRAGMA synchronous = NORMAL");
     db.run("PRAGMA foreign_keys = ON");
@@ -88,5 +88,23 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   } catch (error) {
     db.close();
     throw error instanceof TaleError ? error : storageError(options.path, "prepare", error);
+  }
+}
+
+/**
+ * Switching a fresh file to WAL needs an exclusive lock, and SQLite does not
+ * run the busy handler for it: two processes opening a new database at once
+ * would see SQLITE_BUSY at once, so wait for the other one here.
+ */
+function enableWal(db: Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      db.run("PRAGMA journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+      Bun.sleepSync(5);
+    }
   }
 }
