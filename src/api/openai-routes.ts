@@ -46,9 +46,7 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
         stream.writeSSE({ data: JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] }) });
 
       // A client that goes away no longer wants the answer; free the engine slot.
-      stream.onAbort(() => {
-        scheduler.cancel(task.id);
-      });
+      stream.onAbort(() => void scheduler.cancel(task.id));
       const finished = new Promise<Task>((resolve) => {
         const unsubscribe = scheduler.watch(task.id, (event) => {
           if (event.type === "delta") void chunk({ content: event.text });

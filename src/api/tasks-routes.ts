@@ -44,7 +44,7 @@ export function tasksRoutes(scheduler: Scheduler): Hono {
     return c.json(taskToJson(task));
   });
 
-  app.post("/:id/cancel", (c) => c.json(taskToJson(scheduler.cancel(c.req.param("id")))));
+  app.post("/:id/cancel", async (c) => c.json(taskToJson(await scheduler.cancel(c.req.param("id")))));
 
   return app;
 }

@@ -36,6 +36,8 @@ interface RunningTask {
 type AbortReason = "cancelled" | "timed_out" | "shutdown";
 
 const retryBaseDelayMs = 200;
+/** An aborted generation stops within milliseconds; this only bounds a stuck engine. */
+const cancelGraceMs = 5_000;
 
 /**
  * Turns acknowledged tasks into engine calls: every task is written to the
@@ -113,15 +115,15 @@ export class Scheduler {
     return this.options.store.countByStatus();
   }
 
-  cancel(id: string): Task {
+  /** Resolves once the task is final, so a caller told "cancelled" knows the engine has stopped. */
+  async cancel(id: string): Promise<Task> {
     const task = this.get(id);
     if (isFinal(task.status)) return task;
     const run = this.running.get(id);
-    if (run) {
-      run.abort.abort("cancelled" satisfies AbortReason);
-      return this.get(id);
-    }
-    return this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled before it ran.") });
+    if (!run) return this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled before it ran.") });
+    const done = this.wait(id, cancelGraceMs);
+    run.abort.abort("cancelled" satisfies AbortReason);
+    return done;
   }
 
   /** Follows one task; returns an unsubscribe function. */

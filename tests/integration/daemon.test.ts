@@ -120,4 +120,48 @@ describe("daemon on the default models", () => {
     expect(chunks.some((chunk) => chunk.choices[0]?.delta?.content)).toBe(true);
     expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
   });
+
+  test("a task past its deadline ends timed_out, tells the user, and frees its slot", async () => {
+    const result = await tale.run(["submit", "write a long story", "--role", "task", "--max-tokens", "1800", "--timeout", "300ms", "--json"]);
+    expect(result.exitCode).toBe(124);
+    const task = JSON.parse(result.stdout);
+    expect(task.status).toBe("timed_out");
+    expect(task.error.code).toBe("TIMEOUT");
+    const human = await tale.run(["submit", "write a long story", "--role", "task", "--max-tokens", "1800", "--timeout", "300ms"]);
+    expect(human.exitCode).toBe(124);
+    expect(human.stderr).toContain("timed_out");
+    await waitFor(async () => (await tale.json(["status"])).engines.every((engine: { slots: { inFlight: number } }) => engine.slots.inFlight === 0));
+  });
+
+  test("cancelling a running task stops it and frees the engine slot", async () => {
+    const id = (await tale.run(["submit", "write a long story", "--role", "task", "--max-tokens", "1800", "--no-wait"])).stdout.trim();
+    await waitFor(async () => (await tale.json(["show", id])).status === "running", 10_000, "the task to start");
+    const cancelled = await tale.json(["cancel", id]);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.error.code).toBe("CANCELLED");
+    await waitFor(async () => (await tale.json(["status"])).engines.every((engine: { slots: { inFlight: number } }) => engine.slots.inFlight === 0), 2_000, "the slot to be freed");
+  });
+
+  test("an unknown OpenAI model name gets a 404 that lists the valid ones", async () => {
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hello" }] }),
+    });
+    expect(response.status).toBe(404);
+    const { error } = (await response.json()) as { error: { message: string; hint: string } };
+    expect(error.message).toContain("gpt-4o");
+    expect(error.hint).toContain("auto");
+  });
+
+  test("tale models synth writes a GGUF the engine can serve", async () => {
+    const out = join(tale.home, "custom.gguf");
+    const made = await tale.json(["models", "synth", "--out", out, "--preset", "ux", "--seed", "7", "--name", "custom-tiny"]);
+    expect(made.path).toBe(out);
+    expect(made.name).toBe("custom-tiny");
+    const header = Buffer.from(await Bun.file(out).slice(0, 4).arrayBuffer()).toString("latin1");
+    expect(header).toBe("GGUF");
+    const listed = await tale.json(["models", "list"]);
+    expect(listed.map((model: { name: string }) => model.name)).toContain("tale-ux-tiny.gguf");
+  });
 });

@@ -99,4 +99,20 @@ describe.skipIf(!hasSharedModel)("the exact external config shape, with a real t
     }
   });
 });
+describe("config files in the working directory", () => {
+  test("a tale.config.ts is loaded by the compiled binary", async () => {
+    tale = createTaleHome();
+    const project = mkdtempSync(join(tmpdir(), "tale-project-"));
+    try {
+      // The generated models never stop early, so the token count shows which layer won.
+      writeFileSync(join(project, "tale.config.ts"), "export default { builtin: { maxTokens: 5 } };\n");
+      const task = await tale.json(["submit", "hello", "--role", "ux"], { cwd: project });
+      expect(task.usage.completion_tokens).toBe(5);
+      expect((await tale.json(["status"], { cwd: project })).daemon.configSources.some((source: string) => source.endsWith("tale.config.ts"))).toBe(true);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
 if (!hasSharedModel) console.warn("skipping the shared-model test: ../shared/models is absent");
