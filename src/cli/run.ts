@@ -1,5 +1,6 @@
 import { runCommand, type CommandDef, type SubCommandsDef } from "citty";
 import { TaleError } from "../errors";
+import { taleVersion } from "../version";
 import { suggest } from "./suggest";
 import { printError } from "./output/errors";
 
@@ -12,6 +13,10 @@ export async function runCli(root: CommandDef<any>, argv: string[]): Promise<voi
   const json = argv.includes("--json");
   const rawArgs = argv.filter((arg) => arg !== "--debug");
   try {
+    if (rawArgs[0] === "--version" || rawArgs[0] === "-v") {
+      process.stdout.write(`${taleVersion}\n`);
+      return;
+    }
     await checkCommandPath(root, rawArgs);
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
       const { showUsage } = await import("citty");

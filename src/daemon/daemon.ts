@@ -8,6 +8,7 @@ import { resolveEngineModels } from "../models/resolve";
 import { Scheduler } from "../scheduler";
 import { openStore } from "../store";
 import { createSupervisor, supervisorPool } from "../supervisor";
+import { logFileReporter } from "../util/log-file-reporter";
 import { taleVersion } from "../version";
 import { formatFatalLine } from "./fatal-line";
 import { homePaths, type HomePaths } from "./home";
@@ -27,6 +28,8 @@ export interface RunDaemonOptions {
  */
 export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   const paths = homePaths();
+  // In the background stdout and stderr are the log file.
+  if (!process.stderr.isTTY) consola.setReporters([logFileReporter(process.stderr)]);
   const log = consola.withTag("daemon");
   let cleanup: Array<() => void | Promise<void>> = [];
   try {

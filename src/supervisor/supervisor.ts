@@ -44,7 +44,7 @@ export interface SupervisorHooks {
 export interface Supervisor {
   readonly hooks: Hookable<SupervisorHooks>;
   readonly engines: readonly EngineHandle[];
-  /** Starts every engine at once; resolves when each is healthy or its first start attempt failed. */
+  /** Starts the ux engines, then the rest; resolves when each is healthy or its first start attempt failed. */
   start(): Promise<EngineSnapshot[]>;
   /** Stops every engine and waits until no engine process is left. */
   stop(): Promise<void>;
@@ -154,7 +154,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       if (stopped) return Promise.reject(new TaleError("INTERNAL", "The supervisor was stopped; create a new one to start engines again."));
       started ??= (async () => {
         process.on("exit", killAll);
-        await Promise.all(runners.map((runner) => runner.start()));
+        // ux first: it answers the first request, and on a small machine two
+        // engines loading at once each take longer than one after the other.
+        const [first, rest] = [runners.filter((runner) => runner.handle.role === "ux"), runners.filter((runner) => runner.handle.role !== "ux")];
+        await Promise.all(first.map((runner) => runner.start()));
+        if (!stopped) await Promise.all(rest.map((runner) => runner.start()));
         return supervisor.snapshot();
       })();
       return started;
