@@ -1,4 +1,3 @@
 export { Scheduler, isFinal, type SchedulerOptions, type SubmitInput } from "./scheduler";
 export type { EngineLease, EnginePool, RoleAvailability } from "./engine-pool";
 export type { TaskEvent, TaskListener } from "./task-events";
-export { routeByHeuristics } from "./route";

@@ -3,7 +3,7 @@ import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
 import type { ChatMessage, ChatRequest } from "../supervisor/chat-client";
 import type { EngineLease, EnginePool } from "./engine-pool";
-import { routeByHeuristics } from "./route";
+import { computeRouteFeatures, fallbackRoute } from "../routing";
 import { TaskEventHub, type TaskListener } from "./task-events";
 
 export interface SubmitInput {
@@ -81,7 +81,7 @@ export class Scheduler {
 
   submit(input: SubmitInput): Task {
     if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
-    const role = input.role === "auto" ? routeByHeuristics({ prompt: input.prompt, maxTokens: input.maxTokens }) : input.role;
+    const role = input.role === "auto" ? this.route(input) : input.role;
     const task = this.options.store.insertTask({
       kind: input.kind,
       prompt: input.prompt,
@@ -99,6 +99,18 @@ export class Scheduler {
     this.armDeadline(task);
     this.pump();
     return this.options.store.getTask(task.id) ?? task;
+  }
+
+  private route(input: SubmitInput): Role {
+    const features = computeRouteFeatures({ prompt: input.prompt, messages: input.messages, maxTokens: input.maxTokens });
+    const empty = { calls: 0, successRate: 1, p50LatencyMs: null };
+    return fallbackRoute({
+      version: 1,
+      task: { id: "", kind: input.kind },
+      features,
+      stats: { ux: empty, task: empty },
+      engines: { ux: [], task: [] },
+    }).role;
   }
 
   get(id: string): Task {

@@ -1,0 +1,2 @@
+export { computeRouteFeatures, type FeatureSource } from "./features";
+export { fallbackLimits, fallbackRoute } from "./fallback-router";
