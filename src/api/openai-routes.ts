@@ -22,7 +22,7 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
 
   app.post("/chat/completions", async (c) => {
     const body = parseBody(chatCompletionSchema, await readJson(c.req.raw));
-    const task = scheduler.submit(toSubmitInput(body));
+    const task = await scheduler.submit(toSubmitInput(body));
     const id = `chatcmpl-${task.id}`;
     const created = Math.floor(task.createdAt / 1000);
     const model = body.model ?? "auto";

@@ -8,6 +8,8 @@ export interface TaskJson {
   prompt: string;
   role: string | null;
   role_requested: string;
+  /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
+  routed_by: string | null;
   engine: string | null;
   model: string | null;
   priority: number;
@@ -31,6 +33,7 @@ export function taskToJson(task: Task): TaskJson {
     prompt: task.prompt,
     role: task.role,
     role_requested: task.roleRequested,
+    routed_by: task.routedBy,
     engine: task.engine,
     model: task.model,
     priority: task.priority,

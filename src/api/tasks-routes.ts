@@ -15,7 +15,7 @@ export function tasksRoutes(scheduler: Scheduler): Hono {
 
   app.post("/", async (c) => {
     const body = parseBody(submitTaskSchema, await readJson(c.req.raw));
-    const task = scheduler.submit({
+    const task = await scheduler.submit({
       kind: "prompt",
       prompt: body.prompt,
       role: body.role,

@@ -7,7 +7,10 @@ import type { ChatCallOptions, ChatRequest, ChatResult } from "../supervisor/cha
  * a role, and a signal when more capacity may be free.
  */
 export interface EnginePool {
-  acquire(role: Role): EngineLease | undefined;
+  /** A slot on an engine of the role; on `prefer` when that one is healthy and free. */
+  acquire(role: Role, prefer?: string): EngineLease | undefined;
+  /** Healthy engines per role, for routing. */
+  engineIds(): Record<Role, string[]>;
   availability(role: Role): RoleAvailability;
   onCapacity(listener: () => void): () => void;
 }

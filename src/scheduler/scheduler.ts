@@ -3,6 +3,7 @@ import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
 import type { ChatMessage, ChatRequest } from "../supervisor/chat-client";
 import type { EngineLease, EnginePool } from "./engine-pool";
+import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
 import { TaskEventHub, type TaskListener } from "./task-events";
 
@@ -20,14 +21,44 @@ export interface SubmitInput {
   client?: string;
 }
 
+/** Where a routing decision came from: "plugin:<name>", "fallback" or "explicit". */
+export interface RouteDecision {
+  role: Role;
+  engine?: string;
+  maxTokens?: number;
+  reason: string;
+  decidedBy: string;
+}
+
+/** One attempt of a task on an engine, as it ended: what the ledger and the task:completed hook see. */
+export interface AttemptEnd {
+  task: Task;
+  attempt: number;
+  role: Role;
+  engine: string;
+  model: string;
+  outcome: "succeeded" | "failed" | "cancelled" | "timed_out" | "retried" | "interrupted";
+  errorCode: string | null;
+  usage: { promptTokens: number; completionTokens: number };
+  latencyMs: number;
+  ttftMs: number | null;
+}
+
 export interface SchedulerOptions {
   store: Store;
   pool: EnginePool;
   config: TaleConfig["scheduler"];
   /** Tokens to generate when a task sets no limit. */
   defaultMaxTokens: number;
+  /** Decides the role of "auto" requests; the built-in fallback policy when absent. */
+  router?: (input: RouteInput) => Promise<RouteDecision>;
+  /** Per-role history for routing; empty stats when absent. */
+  roleStats?: () => Record<Role, RoleStats>;
+  onAttemptEnd?: (attempt: AttemptEnd) => void;
   log?: (message: string) => void;
 }
+
+export type RouteRequest = Pick<SubmitInput, "kind" | "prompt" | "messages" | "maxTokens">;
 
 interface RunningTask {
   abort: AbortController;
@@ -49,8 +80,8 @@ export class Scheduler {
   private readonly running = new Map<string, RunningTask>();
   private readonly deadlines = new Map<string, Timer>();
   private readonly retryAt = new Map<string, number>();
-  /** Sampling options are not persisted; after a daemon restart tasks run with defaults. */
-  private readonly sampling = new Map<string, Pick<SubmitInput, "temperature" | "seed">>();
+  /** Sampling options and engine preferences are not persisted; after a daemon restart tasks run without them. */
+  private readonly hints = new Map<string, { temperature?: number; seed?: number; engine?: string }>();
   private pumping = false;
   private pumpAgain = false;
   private stopping = false;
@@ -79,38 +110,43 @@ export class Scheduler {
     while (this.running.size) await Bun.sleep(10);
   }
 
-  submit(input: SubmitInput): Task {
+  /** Routes, then writes the task durably; the returned task is acknowledged. */
+  async submit(input: SubmitInput): Promise<Task> {
     if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
-    const role = input.role === "auto" ? this.route(input) : input.role;
+    const decision: RouteDecision = input.role === "auto" ? await this.route(input) : { role: input.role, reason: "asked for", decidedBy: "explicit" };
     const task = this.options.store.insertTask({
       kind: input.kind,
       prompt: input.prompt,
       messages: input.messages,
       roleRequested: input.role,
-      role,
+      role: decision.role,
+      routedBy: decision.decidedBy,
       priority: input.priority ?? 0,
-      maxTokens: input.maxTokens,
+      maxTokens: input.maxTokens ?? decision.maxTokens,
       timeoutMs: input.timeoutMs ?? (this.options.config.defaultTimeoutMs || undefined),
       client: input.client,
     });
-    if (input.temperature !== undefined || input.seed !== undefined) {
-      this.sampling.set(task.id, { temperature: input.temperature, seed: input.seed });
+    if (input.temperature !== undefined || input.seed !== undefined || decision.engine) {
+      this.hints.set(task.id, { temperature: input.temperature, seed: input.seed, engine: decision.engine });
     }
     this.armDeadline(task);
     this.pump();
     return this.options.store.getTask(task.id) ?? task;
   }
 
-  private route(input: SubmitInput): Role {
-    const features = computeRouteFeatures({ prompt: input.prompt, messages: input.messages, maxTokens: input.maxTokens });
-    const empty = { calls: 0, successRate: 1, p50LatencyMs: null };
-    return fallbackRoute({
+  /** The role (and optional engine and budget) for a request, as the routing policy sees it. */
+  async route(request: RouteRequest): Promise<RouteDecision> {
+    const empty: RoleStats = { calls: 0, successRate: 1, p50LatencyMs: null };
+    const input: RouteInput = {
       version: 1,
-      task: { id: "", kind: input.kind },
-      features,
-      stats: { ux: empty, task: empty },
-      engines: { ux: [], task: [] },
-    }).role;
+      task: { id: "", kind: request.kind },
+      features: computeRouteFeatures({ prompt: request.prompt, messages: request.messages, maxTokens: request.maxTokens }),
+      stats: this.options.roleStats?.() ?? { ux: empty, task: empty },
+      engines: this.options.pool.engineIds(),
+    };
+    if (this.options.router) return this.options.router(input);
+    const output = fallbackRoute(input);
+    return { ...output, reason: output.reason ?? "", decidedBy: "fallback" };
   }
 
   get(id: string): Task {
@@ -204,7 +240,7 @@ export class Scheduler {
         this.finish(task.id, { status: "failed", error: availability.error });
         continue;
       }
-      const lease = pool.acquire(role);
+      const lease = pool.acquire(role, this.hints.get(task.id)?.engine);
       if (!lease) {
         // Keep priority order within a role: nothing of this role may jump ahead.
         blocked.add(role);
@@ -228,50 +264,70 @@ export class Scheduler {
   private async runAttempt(queued: Task, lease: EngineLease, abort: AbortController): Promise<void> {
     const { store } = this.options;
     const attempt = queued.attempts + 1;
+    const startedAt = Date.now();
+    let firstTokenAt: number | undefined;
     store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt });
-    let sawFirstToken = false;
+    const ended = (outcome: AttemptEnd["outcome"], task: Task, error: TaleError | null, usage = { promptTokens: 0, completionTokens: 0 }) =>
+      this.options.onAttemptEnd?.({
+        task,
+        attempt,
+        role: queued.role as Role,
+        engine: lease.engineId,
+        model: lease.model,
+        outcome,
+        errorCode: error?.code ?? null,
+        usage,
+        latencyMs: Date.now() - startedAt,
+        ttftMs: firstTokenAt === undefined ? null : firstTokenAt - startedAt,
+      });
     try {
       const result = await lease.chat(this.requestFor(queued), {
         signal: abort.signal,
         onDelta: (text) => {
-          if (!sawFirstToken) {
-            sawFirstToken = true;
-            store.markFirstToken(queued.id, Date.now());
+          if (firstTokenAt === undefined) {
+            firstTokenAt = Date.now();
+            store.markFirstToken(queued.id, firstTokenAt);
           }
           this.events.emit(queued.id, { type: "delta", text });
         },
       });
-      this.finish(queued.id, { status: "succeeded", output: result.content, usage: result.usage, finishReason: result.finishReason });
+      const task = this.finish(queued.id, { status: "succeeded", output: result.content, usage: result.usage, finishReason: result.finishReason });
+      ended("succeeded", task, null, result.usage);
     } catch (thrown) {
-      this.afterFailure(queued.id, attempt, lease, abort, toTaleError(thrown));
+      const error = toTaleError(thrown);
+      const outcome = this.afterFailure(queued.id, attempt, lease, abort, error);
+      ended(outcome, store.getTask(queued.id)!, error);
     }
   }
 
-  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, error: TaleError): void {
+  /** Settles a failed attempt: final state, retry, or back to the queue; returns what became of it. */
+  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, error: TaleError): AttemptEnd["outcome"] {
     const reason = abort.signal.reason as AbortReason | undefined;
     if (abort.signal.aborted && reason === "cancelled") {
       this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
-      return;
+      return "cancelled";
     }
     if (abort.signal.aborted && reason === "timed_out") {
       this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
-      return;
+      return "timed_out";
     }
     if (abort.signal.aborted && reason === "shutdown") {
       // The next daemon start picks it up again; the attempt stays counted.
       this.options.store.requeueTask(id);
-      return;
+      return "interrupted";
     }
     if (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY") lease.reportFailure(error);
     if (error.retryable && attempt < this.options.config.maxAttempts) {
+      const delay = retryBaseDelayMs * 2 ** (attempt - 1);
       this.options.store.requeueTask(id);
-      this.retryAt.set(id, Date.now() + retryBaseDelayMs * 2 ** (attempt - 1));
-      setTimeout(() => this.pump(), retryBaseDelayMs * 2 ** (attempt - 1)).unref();
+      this.retryAt.set(id, Date.now() + delay);
+      setTimeout(() => this.pump(), delay).unref();
       this.events.emit(id, { type: "retry", attempt, error: error.toJSON() });
       this.options.log?.(`task ${id} attempt ${attempt} failed with ${error.code}; retrying`);
-      return;
+      return "retried";
     }
     this.finish(id, { status: "failed", error });
+    return "failed";
   }
 
   private requestFor(task: Task): ChatRequest {
@@ -279,7 +335,8 @@ export class Scheduler {
     return {
       messages,
       maxTokens: task.maxTokens ?? this.options.defaultMaxTokens,
-      ...this.sampling.get(task.id),
+      temperature: this.hints.get(task.id)?.temperature,
+      seed: this.hints.get(task.id)?.seed,
     };
   }
 
@@ -313,7 +370,7 @@ export class Scheduler {
     clearTimeout(this.deadlines.get(id));
     this.deadlines.delete(id);
     this.retryAt.delete(id);
-    this.sampling.delete(id);
+    this.hints.delete(id);
     const task = this.options.store.finishTask(id, outcome);
     this.events.emit(id, { type: "done", task });
     return task;

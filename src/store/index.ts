@@ -1,5 +1,6 @@
 import { openDatabase } from "./database.ts";
 import { schemaVersion } from "./migrations.ts";
+import { createChatRepository, type ChatRepository } from "./chat.ts";
 import { createTaskRepository, type TaskRepository } from "./tasks.ts";
 
 export interface StoreOptions {
@@ -10,7 +11,7 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
 }
 
-export interface Store extends TaskRepository {
+export interface Store extends TaskRepository, ChatRepository {
   readonly path: string;
   readonly schemaVersion: number;
   close(): void;
@@ -19,12 +20,15 @@ export interface Store extends TaskRepository {
 export function openStore(options: StoreOptions): Store {
   const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs });
   const tasks = createTaskRepository(db, options.now ?? Date.now);
+  const chat = createChatRepository(db, options.now ?? Date.now);
   return {
     ...tasks.repository,
+    ...chat.repository,
     path: options.path,
     schemaVersion,
     close: () => {
       tasks.finalize();
+      chat.finalize();
       db.close();
     },
   };
@@ -32,4 +36,5 @@ export function openStore(options: StoreOptions): Store {
 
 export { schemaVersion } from "./migrations.ts";
 export type { TaskRepository } from "./tasks.ts";
+export type { ChatEntry, ChatRepository, ChatRole, ChatSessionSummary } from "./chat.ts";
 export * from "./types.ts";

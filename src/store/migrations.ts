@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { chatMigrationSql } from "./chat.ts";
 
 /**
  * The schema as numbered steps. A released step is never edited: a change is
@@ -45,6 +46,14 @@ export const migrations: readonly Migration[] = [
       -- The scheduler's question ("what runs next?") reads only queued rows, in this order.
       CREATE INDEX tasks_queue ON tasks (priority DESC, created_at, id) WHERE status = 'queued';
       CREATE INDEX tasks_status ON tasks (status, id);
+    `,
+  },
+  {
+    version: 2,
+    name: "chat sessions and routing provenance",
+    sql: `
+      ALTER TABLE tasks ADD COLUMN routed_by TEXT;
+      ${chatMigrationSql}
     `,
   },
 ];

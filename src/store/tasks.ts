@@ -31,6 +31,7 @@ interface TaskRow {
   finished_at: number | null;
   finish_reason: string | null;
   client: string | null;
+  routed_by: string | null;
 }
 
 function since(from: number, to: number | null): number | null {
@@ -64,6 +65,7 @@ function toTask(row: TaskRow): Task {
     finishedAt: row.finished_at,
     finishReason: row.finish_reason,
     client: row.client,
+    routedBy: row.routed_by,
     queueWaitMs: since(row.created_at, row.started_at),
     ttftMs: since(row.created_at, row.first_token_at),
     totalMs: since(row.created_at, row.finished_at),
@@ -114,8 +116,8 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
   };
 
   const insert = prepare(`
-    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, created_at)
-    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $createdAt)
+    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, routed_by, created_at)
+    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $routedBy, $createdAt)
     RETURNING *`);
   const byId = prepare("SELECT * FROM tasks WHERE id = $id");
   const list = prepare(`
@@ -156,6 +158,7 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
           maxTokens: input.maxTokens ?? null,
           timeoutMs: input.timeoutMs ?? null,
           client: input.client ?? null,
+          routedBy: input.routedBy ?? null,
           createdAt: now(),
         })!,
       ),

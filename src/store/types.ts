@@ -48,6 +48,8 @@ export interface Task {
   finishReason: string | null;
   /** Who submitted the task (e.g. "cli", a user agent), for logs. */
   client: string | null;
+  /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
+  routedBy: string | null;
   /** Creation to the latest attempt's start. */
   queueWaitMs: number | null;
   /** Creation to the first token: what the caller waited. */
@@ -67,6 +69,7 @@ export interface NewTask {
   maxTokens?: number;
   timeoutMs?: number;
   client?: string;
+  routedBy?: string;
 }
 
 export interface RunStart {

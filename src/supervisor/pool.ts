@@ -8,8 +8,9 @@ import type { Supervisor } from "./supervisor";
 /** The supervisor as the scheduler sees it: slots on healthy engines, and news when capacity changes. */
 export function supervisorPool(supervisor: Supervisor): EnginePool {
   return {
-    acquire(role) {
-      const engine = supervisor.pick(role);
+    acquire(role, prefer) {
+      const preferred = prefer ? supervisor.engines.find((engine) => engine.id === prefer && engine.role === role && engine.state === "healthy" && engine.freeSlots > 0) : undefined;
+      const engine = preferred ?? supervisor.pick(role);
       const slot = engine?.tryAcquireSlot();
       if (!engine || !slot) return undefined;
       const target = { baseUrl: engine.baseUrl!, model: engine.model, apiKey: engine.apiKey };
@@ -22,6 +23,10 @@ export function supervisorPool(supervisor: Supervisor): EnginePool {
       };
       return lease;
     },
+    engineIds: () => ({
+      ux: supervisor.engines.filter((engine) => engine.role === "ux" && engine.state === "healthy").map((engine) => engine.id),
+      task: supervisor.engines.filter((engine) => engine.role === "task" && engine.state === "healthy").map((engine) => engine.id),
+    }),
     availability: (role) => roleAvailability(supervisor.engines.filter((engine) => engine.role === role), role),
     onCapacity: (listener) => supervisor.hooks.hook("engine:capacity", () => listener()),
   };
