@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { TaleError, errorClasses, toTaleError } from "../errors";
+import type { ChatAgent } from "../agent/chat-agent";
 import type { Scheduler } from "../scheduler";
+import { chatRoutes } from "./chat-routes";
 import { bearerAuth } from "./auth";
 import { openaiRoutes } from "./openai-routes";
 import type { StatusReport } from "./status-report";
@@ -9,6 +11,7 @@ import { tasksRoutes } from "./tasks-routes";
 export interface ApiOptions {
   token: string;
   scheduler: Scheduler;
+  agent: ChatAgent;
   status: () => StatusReport;
   log?: (message: string) => void;
 }
@@ -29,6 +32,7 @@ export function createApi(options: ApiOptions): Hono {
   app.use("*", bearerAuth(options.token));
   app.get("/v1/status", (c) => c.json(options.status()));
   app.route("/v1/tasks", tasksRoutes(options.scheduler));
+  app.route("/v1/chat", chatRoutes(options.agent));
   app.route("/v1", openaiRoutes(options.scheduler));
   return app;
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import type { Scheduler } from "../scheduler";
+import { streamSSE } from "hono/streaming";
+import { isFinal, type Scheduler } from "../scheduler";
 import type { TaskStatus } from "../store";
 import { TaleError } from "../errors";
 import { submitTaskSchema } from "./schemas";
@@ -9,6 +10,7 @@ import { parseBody, readJson } from "./validate";
 const statuses: TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"];
 /** Long-polls are capped so a forgotten client does not pin a connection forever. */
 const maxWaitMs = 300_000;
+const progressIntervalMs = 250;
 
 export function tasksRoutes(scheduler: Scheduler): Hono {
   const app = new Hono();
@@ -42,6 +44,40 @@ export function tasksRoutes(scheduler: Scheduler): Hono {
     const wait = Math.min(Number(c.req.query("wait") ?? 0) || 0, maxWaitMs);
     const task = await scheduler.wait(c.req.param("id"), wait);
     return c.json(taskToJson(task));
+  });
+
+  // Progress of one task: token counts at most every progressIntervalMs, retries, then the final task.
+  app.get("/:id/events", (c) => {
+    const id = c.req.param("id");
+    const initial = scheduler.get(id);
+    return streamSSE(c, async (stream) => {
+      let tokens = 0;
+      let lastSent = 0;
+      const finished = new Promise<void>((resolve) => {
+        const unsubscribe = scheduler.watch(id, (event) => {
+          if (event.type === "delta") {
+            tokens++;
+            if (Date.now() - lastSent < progressIntervalMs) return;
+            lastSent = Date.now();
+            void stream.writeSSE({ event: "progress", data: JSON.stringify({ status: "running", tokens }) });
+          } else if (event.type === "retry") {
+            tokens = 0;
+            void stream.writeSSE({ event: "retry", data: JSON.stringify(event) });
+          } else {
+            unsubscribe();
+            void stream.writeSSE({ event: "done", data: JSON.stringify(taskToJson(event.task)) }).then(resolve);
+          }
+        });
+        stream.onAbort(() => {
+          unsubscribe();
+          resolve();
+        });
+      });
+      await stream.writeSSE({ event: "status", data: JSON.stringify({ status: initial.status }) });
+      const current = scheduler.get(id);
+      if (isFinal(current.status)) await stream.writeSSE({ event: "done", data: JSON.stringify(taskToJson(current)) });
+      else await finished;
+    });
   });
 
   app.post("/:id/cancel", async (c) => c.json(taskToJson(await scheduler.cancel(c.req.param("id")))));

@@ -9,6 +9,7 @@ export const rootCommand = defineCommand({
   },
   subCommands: {
     submit: () => import("./commands/submit").then((m) => m.default),
+    chat: () => import("./commands/chat").then((m) => m.default),
     list: () => import("./commands/list").then((m) => m.default),
     show: () => import("./commands/show").then((m) => m.default),
     cancel: () => import("./commands/cancel").then((m) => m.default),

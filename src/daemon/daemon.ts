@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { consola } from "consola";
+import { ChatAgent } from "../agent/chat-agent";
 import { createApi } from "../api";
 import { loadTaleConfig, type DeepPartial } from "../config";
 import type { TaleConfig } from "../config/types";
@@ -54,10 +55,12 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     });
     cleanup.push(() => scheduler.stop());
 
+    const agent = new ChatAgent({ scheduler, store });
     const startedAt = Date.now();
     const api = createApi({
       token,
       scheduler,
+      agent,
       log: (message) => log.error(message),
       status: () => ({
         daemon: {

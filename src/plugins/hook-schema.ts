@@ -29,8 +29,10 @@ export interface RouteInput {
   version: typeof hookSchemaVersion;
   task: { id: string; kind: "prompt" | "chat" };
   features: {
-    /** Estimated prompt length in tokens (all messages). */
+    /** Estimated length in tokens of the request itself (the last user turn). */
     promptTokens: number;
+    /** Estimated tokens of the whole conversation sent with it, history included. */
+    contextTokens: number;
     /** Number of messages in the conversation (1 for a plain prompt). */
     messages: number;
     /** A short turn in a conversation rather than a piece of work. */

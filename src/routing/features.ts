@@ -27,12 +27,13 @@ export function computeRouteFeatures(source: FeatureSource): RouteInput["feature
     workIntent: workIntent.test(source.prompt),
     question: question.test(source.prompt),
   };
-  const promptTokens = Math.ceil(totalChars / charsPerToken);
-  const lastTurnTokens = Math.ceil(source.prompt.length / charsPerToken);
+  // History makes a conversation long without making the request harder.
+  const promptTokens = Math.ceil(source.prompt.length / charsPerToken);
   return {
     promptTokens,
+    contextTokens: Math.ceil(totalChars / charsPerToken),
     messages: messages.length,
-    conversational: lastTurnTokens <= 60 && !hints.code && !hints.multiStep && !hints.workIntent,
+    conversational: promptTokens <= 60 && !hints.code && !hints.multiStep && !hints.workIntent,
     hints,
     maxTokens: source.maxTokens ?? null,
   };

@@ -1,4 +1,5 @@
 import { TaleError, type ErrorCode } from "../errors";
+import { readServerSentEvents } from "../util/sse";
 
 /**
  * Talks to any OpenAI-compatible engine. Requests always stream, so the
@@ -50,9 +51,9 @@ export async function streamChat(target: ChatTarget, request: ChatRequest, optio
   let finishReason = "stop";
   let usage: ChatUsage | undefined;
   try {
-    for await (const event of readServerSentEvents(response.body)) {
-      if (event === "[DONE]") break;
-      const chunk = parseChunk(event, target);
+    for await (const { data } of readServerSentEvents(response.body)) {
+      if (data === "[DONE]") break;
+      const chunk = parseChunk(data, target);
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
       if (delta) {
@@ -101,26 +102,6 @@ function parseChunk(data: string, target: ChatTarget): CompletionChunk {
     throw new TaleError("ENGINE_UNHEALTHY", `Engine at ${target.baseUrl} sent a malformed stream event.`, {
       details: { event: data.slice(0, 200) },
     });
-  }
-}
-
-/** Yields the data field of each server-sent event. */
-async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of body) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let boundary: number;
-    while ((boundary = buffer.search(/\r?\n\r?\n/)) !== -1) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, "");
-      const data = block
-        .split(/\r?\n/)
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n");
-      if (data) yield data;
-    }
   }
 }
 
