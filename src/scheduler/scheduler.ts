@@ -5,6 +5,7 @@ import type { ChatMessage, ChatRequest } from "../supervisor/chat-client";
 import type { EngineLease, EnginePool } from "./engine-pool";
 import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
+import { retryDelay } from "./retry-delay";
 import { TaskEventHub, type TaskListener } from "./task-events";
 
 export interface SubmitInput {
@@ -67,6 +68,7 @@ interface RunningTask {
 type AbortReason = "cancelled" | "timed_out" | "shutdown";
 
 const retryBaseDelayMs = 200;
+const retryMaxDelayMs = 10_000;
 /** An aborted generation stops within milliseconds; this only bounds a stuck engine. */
 const cancelGraceMs = 5_000;
 
@@ -318,7 +320,7 @@ export class Scheduler {
     }
     if (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY") lease.reportFailure(error);
     if (error.retryable && attempt < this.options.config.maxAttempts) {
-      const delay = retryBaseDelayMs * 2 ** (attempt - 1);
+      const delay = retryDelay(attempt, error, { baseMs: retryBaseDelayMs, maxMs: retryMaxDelayMs });
       this.options.store.requeueTask(id);
       this.retryAt.set(id, Date.now() + delay);
       setTimeout(() => this.pump(), delay).unref();
