@@ -14,6 +14,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     baseURL: options.baseUrl,
     headers: { authorization: `Bearer ${options.token}` },
     retry: 0,
+    onRequestError({ error }) {
+      throw unreachable(error, options.baseUrl);
+    },
     onResponseError({ response }) {
       const body = response._data as { error?: SerializedError } | undefined;
       if (body?.error?.code) throw fromSerialized(body.error);

@@ -53,7 +53,6 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       defaultMaxTokens: config.builtin.maxTokens,
       log: (message) => log.info(message),
     });
-    cleanup.push(() => scheduler.stop());
 
     const agent = new ChatAgent({ scheduler, store });
     const startedAt = Date.now();
@@ -81,6 +80,8 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const server = listen({ host: config.api.host, port: config.api.port, fetch: api.fetch });
     cleanup.push(() => server.stop(true));
     cleanup.push(() => removeDaemonState(paths.stateFile, process.pid));
+    // Drain first, with the API still up: waiting clients get their results and new work is refused.
+    cleanup.push(() => scheduler.stop(drainGraceMs));
 
     scheduler.start();
     void supervisor.start().catch((error) => log.error(`engines failed to start: ${toTaleError(error).message}`));
@@ -95,7 +96,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     log.error(error.hint ? `${error.message} (${error.hint})` : error.message);
     process.exitCode = 1;
   } finally {
-    // Stop in reverse order of start: API, scheduler, engines, store, pid file.
+    // Stop in reverse order of start: drain the scheduler, then API, engines, store, pid file.
     for (const step of cleanup.reverse()) {
       try {
         await step();
@@ -105,6 +106,8 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     }
     cleanup = [];
   }
+  // Whatever a stopped part left behind (a client's long-poll timer, a socket) must not keep a stopped daemon alive.
+  process.exit();
 }
 
 function prepareHome(paths: HomePaths): void {
@@ -116,5 +119,8 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
     for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(name, () => resolve(name));
   });
 }
+
+/** Running tasks get this long to finish on SIGTERM; `tale down` waits longer before it kills. */
+const drainGraceMs = 10_000;
 
 const logLevels = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 } as const;

@@ -102,9 +102,14 @@ export class Scheduler {
     this.pump();
   }
 
-  /** Stops dispatching and aborts what runs; aborted tasks go back to the queue for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Drains: takes no new work, lets running tasks finish for up to `graceMs`,
+   * then aborts the rest, which go back to the queue for the next start.
+   */
+  async stop(graceMs = 0): Promise<void> {
     this.stopping = true;
+    const deadline = Date.now() + graceMs;
+    while (this.running.size && Date.now() < deadline) await Bun.sleep(10);
     this.detachPool();
     for (const timer of this.deadlines.values()) clearTimeout(timer);
     this.deadlines.clear();

@@ -52,6 +52,21 @@ describe("lifecycle", () => {
     expect(task.engine).toBe(after.id);
   });
 
+  test("SIGTERM drains: the running task finishes and its waiting client gets the answer", async () => {
+    tale = createTaleHome();
+    await tale.json(["submit", "warm up", "--role", "task", "--max-tokens", "2"]);
+    const waiting = tale.run(["submit", "a longer piece of work", "--role", "task", "--max-tokens", "400", "--json"]);
+    const id = await waitFor(async () => (await tale!.json(["list", "--status", "running"]))[0]?.id, 10_000, "the task to run");
+    const down = await tale.run(["down"]);
+    expect(down.stdout).toContain("tale stopped");
+    const result = await waiting;
+    expect(result.exitCode).toBe(0);
+    const task = JSON.parse(result.stdout);
+    expect(task.id).toBe(id);
+    expect(task.status).toBe("succeeded");
+    expect(task.usage.completion_tokens).toBe(400);
+  });
+
   test("engines die with a daemon killed by kill -9, and queued work survives the restart", async () => {
     tale = createTaleHome();
     await tale.json(["submit", "warm up", "--role", "ux", "--max-tokens", "2"]);

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { colors } from "consola/utils";
 import type { TaskJson } from "../../api/task-json";
-import { TaleError } from "../../errors";
+import { isTaleError, TaleError } from "../../errors";
 import { parseDuration } from "../../util/duration";
 import { useDaemon } from "../context";
 import { startSpinner } from "../output/spinner";
@@ -10,6 +10,8 @@ import { parsePriority } from "../priority";
 
 /** Long-poll slice: short enough to notice Ctrl-C, long enough to cost nothing. */
 const pollMs = 25_000;
+/** Daemon restarts a waiting submit rides out before giving up. */
+const maxReconnects = 3;
 
 export default defineCommand({
   meta: { name: "submit", description: "Run a prompt as a task and print the answer" },
@@ -34,7 +36,7 @@ export default defineCommand({
       ...(args.timeout ? { timeout_ms: parseDuration(args.timeout, "timeout") } : {}),
       ...(args["max-tokens"] ? { max_tokens: parseMaxTokens(args["max-tokens"]) } : {}),
     };
-    const { api } = await useDaemon();
+    let { api } = await useDaemon();
     const submitted = await api<TaskJson>("/v1/tasks", { method: "POST", body });
     if (!args.wait) {
       process.stdout.write(args.json ? `${JSON.stringify(submitted)}\n` : `${submitted.id}\n`);
@@ -45,9 +47,17 @@ export default defineCommand({
     const cancelOnInterrupt = () => void api(`/v1/tasks/${submitted.id}/cancel`, { method: "POST" }).catch(() => {});
     process.once("SIGINT", cancelOnInterrupt);
     let task = submitted;
+    let reconnects = 0;
     try {
       while (task.status === "queued" || task.status === "running") {
-        task = await api<TaskJson>(`/v1/tasks/${submitted.id}`, { query: { wait: pollMs } });
+        try {
+          task = await api<TaskJson>(`/v1/tasks/${submitted.id}`, { query: { wait: pollMs } });
+        } catch (error) {
+          // The task is durable: if the daemon went away, start it again and keep waiting.
+          if (!isTaleError(error) || error.code !== "DAEMON_UNAVAILABLE" || ++reconnects > maxReconnects) throw error;
+          spinner?.update("tale restarted; waiting for the task");
+          ({ api } = await useDaemon());
+        }
       }
     } finally {
       spinner?.stop();
