@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { TaleError, errorClasses, toTaleError } from "../errors";
 import type { ChatAgent } from "../agent/chat-agent";
 import type { Scheduler } from "../scheduler";
+import type { EventBus } from "../telemetry/event-bus";
 import { chatRoutes } from "./chat-routes";
+import { eventsRoutes } from "./events-routes";
 import { bearerAuth } from "./auth";
 import { openaiRoutes } from "./openai-routes";
 import type { StatusReport } from "./status-report";
@@ -12,6 +14,7 @@ export interface ApiOptions {
   token: string;
   scheduler: Scheduler;
   agent: ChatAgent;
+  events: EventBus;
   status: () => StatusReport;
   log?: (message: string) => void;
 }
@@ -33,6 +36,7 @@ export function createApi(options: ApiOptions): Hono {
   app.get("/v1/status", (c) => c.json(options.status()));
   app.route("/v1/tasks", tasksRoutes(options.scheduler));
   app.route("/v1/chat", chatRoutes(options.agent));
+  app.route("/v1/events", eventsRoutes(options.events));
   app.route("/v1", openaiRoutes(options.scheduler));
   return app;
 }

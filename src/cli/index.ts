@@ -16,6 +16,7 @@ export const rootCommand = defineCommand({
     up: () => import("./commands/up").then((m) => m.default),
     down: () => import("./commands/down").then((m) => m.default),
     status: () => import("./commands/status").then((m) => m.default),
+    watch: () => import("./commands/watch").then((m) => m.default),
     models: () => import("./commands/models").then((m) => m.default),
     engine: () => import("./commands/engine").then((m) => m.default),
   },

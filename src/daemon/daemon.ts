@@ -1,13 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { consola } from "consola";
 import { ChatAgent } from "../agent/chat-agent";
-import { createApi } from "../api";
+import { EventBus } from "../telemetry/event-bus";
+import { createApi, taskToJson } from "../api";
 import { loadTaleConfig, type DeepPartial } from "../config";
 import type { TaleConfig } from "../config/types";
 import { toTaleError } from "../errors";
 import { resolveEngineModels } from "../models/resolve";
 import { Scheduler } from "../scheduler";
-import { openStore } from "../store";
+import { openStore, type Task } from "../store";
 import { createSupervisor, supervisorPool } from "../supervisor";
 import { logFileReporter } from "../util/log-file-reporter";
 import { taleVersion } from "../version";
@@ -46,11 +47,14 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
 
     const supervisor = createSupervisor({ engines, config, logDir: paths.logDir, log: (message) => log.info(message) });
     cleanup.push(() => supervisor.stop());
+    const events = new EventBus();
+    supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
     const scheduler = new Scheduler({
       store,
       pool: supervisorPool(supervisor),
       config: config.scheduler,
       defaultMaxTokens: config.builtin.maxTokens,
+      onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEventOf(task) }),
       log: (message) => log.info(message),
     });
 
@@ -60,6 +64,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       token,
       scheduler,
       agent,
+      events,
       log: (message) => log.error(message),
       status: () => ({
         daemon: {
@@ -124,3 +129,8 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
 const drainGraceMs = 10_000;
 
 const logLevels = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 } as const;
+
+function taskEventOf(task: Task) {
+  const json = taskToJson(task);
+  return { id: json.id, status: json.status, role: json.role, engine: json.engine, attempts: json.attempts, error: json.error };
+}

@@ -56,6 +56,8 @@ export interface SchedulerOptions {
   /** Per-role history for routing; empty stats when absent. */
   roleStats?: () => Record<Role, RoleStats>;
   onAttemptEnd?: (attempt: AttemptEnd) => void;
+  /** Every change of a task's status: queued, running, back to queued, final. */
+  onTaskChange?: (task: Task) => void;
   log?: (message: string) => void;
 }
 
@@ -136,6 +138,7 @@ export class Scheduler {
     if (input.temperature !== undefined || input.seed !== undefined || decision.engine) {
       this.hints.set(task.id, { temperature: input.temperature, seed: input.seed, engine: decision.engine });
     }
+    this.changed(task);
     this.armDeadline(task);
     this.pump();
     return this.options.store.getTask(task.id) ?? task;
@@ -273,7 +276,7 @@ export class Scheduler {
     const attempt = queued.attempts + 1;
     const startedAt = Date.now();
     let firstTokenAt: number | undefined;
-    store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt });
+    this.changed(store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt }));
     const ended = (outcome: AttemptEnd["outcome"], task: Task, error: TaleError | null, usage = { promptTokens: 0, completionTokens: 0 }) =>
       this.options.onAttemptEnd?.({
         task,
@@ -320,13 +323,13 @@ export class Scheduler {
     }
     if (abort.signal.aborted && reason === "shutdown") {
       // The next daemon start picks it up again; the attempt stays counted.
-      this.options.store.requeueTask(id);
+      this.changed(this.options.store.requeueTask(id));
       return "interrupted";
     }
     if (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY") lease.reportFailure(error);
     if (error.retryable && attempt < this.options.config.maxAttempts) {
       const delay = retryDelay(attempt, error, { baseMs: retryBaseDelayMs, maxMs: retryMaxDelayMs });
-      this.options.store.requeueTask(id);
+      this.changed(this.options.store.requeueTask(id));
       this.retryAt.set(id, Date.now() + delay);
       setTimeout(() => this.pump(), delay).unref();
       this.events.emit(id, { type: "retry", attempt, error: error.toJSON() });
@@ -380,7 +383,12 @@ export class Scheduler {
     this.hints.delete(id);
     const task = this.options.store.finishTask(id, outcome);
     this.events.emit(id, { type: "done", task });
+    this.changed(task);
     return task;
+  }
+
+  private changed(task: Task | undefined): void {
+    if (task) this.options.onTaskChange?.(task);
   }
 }
 
