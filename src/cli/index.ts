@@ -18,6 +18,7 @@ export const rootCommand = defineCommand({
     status: () => import("./commands/status").then((m) => m.default),
     watch: () => import("./commands/watch").then((m) => m.default),
     models: () => import("./commands/models").then((m) => m.default),
+    explain: () => import("./commands/explain").then((m) => m.default),
     engine: () => import("./commands/engine").then((m) => m.default),
   },
 });

@@ -21,6 +21,7 @@ export type ErrorCode =
   | "RATE_LIMITED"
   | "DAEMON_UNAVAILABLE"
   | "UNKNOWN_COMMAND"
+  | "PLUGIN_FAILED"
   | "INTERNAL";
 
 export interface ErrorClass {
@@ -28,29 +29,89 @@ export interface ErrorClass {
   status: number;
   /** Whether running the same work again may succeed. */
   retryable: boolean;
-  /** What the code means, for `tale explain`-style help. */
+  /** What the code means, for `tale explain`. */
   meaning: string;
+  /** What to do about it in general; each error's own hint is built from its facts. */
+  action: string;
 }
 
 export const errorClasses: Record<ErrorCode, ErrorClass> = {
-  BAD_REQUEST: { status: 400, retryable: false, meaning: "The request was malformed or had invalid values." },
-  AUTH: { status: 401, retryable: false, meaning: "The API token was missing or wrong." },
-  NOT_FOUND: { status: 404, retryable: false, meaning: "The task or resource does not exist." },
-  CONFIG: { status: 400, retryable: false, meaning: "A configuration file or value is invalid." },
-  STORAGE: { status: 500, retryable: false, meaning: "The database or TALE_HOME could not be read or written." },
-  MODEL_NOT_FOUND: { status: 400, retryable: false, meaning: "A model file is missing or unreadable." },
-  PORT_IN_USE: { status: 500, retryable: false, meaning: "Another program already listens on the port." },
-  ENGINE_CRASHED: { status: 502, retryable: true, meaning: "A model engine process exited while serving." },
-  ENGINE_UNHEALTHY: { status: 503, retryable: true, meaning: "No healthy engine could serve the role." },
-  ENGINE_START_FAILED: { status: 503, retryable: true, meaning: "A model engine did not become healthy." },
-  CONTEXT_OVERFLOW: { status: 400, retryable: false, meaning: "The prompt does not fit in the model's context." },
-  TIMEOUT: { status: 504, retryable: false, meaning: "The task ran past its deadline." },
-  CANCELLED: { status: 409, retryable: false, meaning: "The task was cancelled." },
-  OVERLOADED: { status: 503, retryable: true, meaning: "tale is at capacity and refused new work." },
-  RATE_LIMITED: { status: 429, retryable: true, meaning: "An upstream endpoint asked tale to slow down." },
-  DAEMON_UNAVAILABLE: { status: 503, retryable: true, meaning: "The tale daemon could not be reached or started." },
-  UNKNOWN_COMMAND: { status: 400, retryable: false, meaning: "The command does not exist." },
-  INTERNAL: { status: 500, retryable: false, meaning: "A bug in tale." },
+  BAD_REQUEST: {
+    status: 400, retryable: false, meaning: "The request was malformed or had invalid values.",
+    action: "Fix the field the message names; `tale <command> --help` shows the arguments.",
+  },
+  AUTH: {
+    status: 401, retryable: false, meaning: "The API token was missing or wrong.",
+    action: "Send `Authorization: Bearer <token>` with the token from TALE_HOME/token; for a remote engine, check its apiKey or apiKeyEnv.",
+  },
+  NOT_FOUND: {
+    status: 404, retryable: false, meaning: "The task or resource does not exist.",
+    action: "List tasks with `tale list`; OpenAI clients should use the model names ux, task or auto.",
+  },
+  CONFIG: {
+    status: 400, retryable: false, meaning: "A configuration file or value is invalid.",
+    action: "Edit the file and key the message names; config/README.md lists every key.",
+  },
+  STORAGE: {
+    status: 500, retryable: false, meaning: "The database or TALE_HOME could not be read or written.",
+    action: "Check free disk space and permissions of TALE_HOME; tale never wipes a database it cannot read.",
+  },
+  MODEL_NOT_FOUND: {
+    status: 400, retryable: false, meaning: "A model file is missing, unreadable or not GGUF.",
+    action: "Point models.<role>.model at a readable .gguf file, `tale models pull <uri>`, or use \"default\".",
+  },
+  PORT_IN_USE: {
+    status: 500, retryable: false, meaning: "Another program already listens on the port.",
+    action: "Stop that program or choose another port with `tale up --port <n>` or api.port in the config.",
+  },
+  ENGINE_CRASHED: {
+    status: 502, retryable: true, meaning: "A model engine process exited while serving.",
+    action: "tale restarts it and retries the task; if it keeps crashing, look at TALE_HOME/logs/engine-<id>.log (often: out of memory; use a smaller model or fewer slots).",
+  },
+  ENGINE_UNHEALTHY: {
+    status: 503, retryable: true, meaning: "No healthy engine could serve the role.",
+    action: "Run `tale status` to see the engines and their last errors.",
+  },
+  ENGINE_START_FAILED: {
+    status: 503, retryable: true, meaning: "A model engine did not become healthy.",
+    action: "Read the engine's log in TALE_HOME/logs; check the model path, the command and the port.",
+  },
+  CONTEXT_OVERFLOW: {
+    status: 400, retryable: false, meaning: "The prompt does not fit in the model's context.",
+    action: "Shorten the prompt, or raise builtin.contextSize (or the engine's contextSize) if the model allows it.",
+  },
+  TIMEOUT: {
+    status: 504, retryable: false, meaning: "The task ran past its deadline.",
+    action: "Give it more time with --timeout, or ask for fewer tokens with --max-tokens.",
+  },
+  CANCELLED: {
+    status: 409, retryable: false, meaning: "The task was cancelled.",
+    action: "Nothing to fix; submit it again if you still want it.",
+  },
+  OVERLOADED: {
+    status: 503, retryable: true, meaning: "tale is at capacity and refused new work.",
+    action: "Retry later, or raise the queue limit in the scheduler config.",
+  },
+  RATE_LIMITED: {
+    status: 429, retryable: true, meaning: "An upstream endpoint asked tale to slow down.",
+    action: "tale backs off and retries, honouring Retry-After; lower your request rate if it persists.",
+  },
+  DAEMON_UNAVAILABLE: {
+    status: 503, retryable: true, meaning: "The tale daemon could not be reached, started, or is shutting down.",
+    action: "Check `tale status` and TALE_HOME/logs/daemon.log; `tale down && tale up` restarts it.",
+  },
+  UNKNOWN_COMMAND: {
+    status: 400, retryable: false, meaning: "The command does not exist.",
+    action: "Run `tale --help` for the list of commands.",
+  },
+  PLUGIN_FAILED: {
+    status: 500, retryable: false, meaning: "A plugin failed, timed out or was refused.",
+    action: "Check `tale plugin list`; the built-in fallback policy answers while the plugin's breaker is open.",
+  },
+  INTERNAL: {
+    status: 500, retryable: false, meaning: "A bug in tale.",
+    action: "Run the command again with --debug and report the trace.",
+  },
 };
 
 export interface TaleErrorInit {

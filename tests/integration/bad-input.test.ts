@@ -25,6 +25,20 @@ describe("bad input", () => {
     expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  test("tale explain tells what a code means and what to do", async () => {
+    const t = home();
+    const known = await t.run(["explain", "engine_crashed"]);
+    expect(known.exitCode).toBe(0);
+    expect(known.stdout).toContain("ENGINE_CRASHED");
+    expect(known.stdout).toContain("tale restarts it");
+    const typo = await t.run(["explain", "ENGINE_CRASH"]);
+    expect(typo.exitCode).toBe(1);
+    expect(typo.stderr).toContain("Did you mean ENGINE_CRASHED");
+    const all = await t.json(["explain"]);
+    expect(Object.keys(all)).toContain("CONTEXT_OVERFLOW");
+    expect(t.daemonPid()).toBeUndefined();
+  });
+
   test("an empty prompt is refused before anything starts", async () => {
     const t = home();
     const result = await t.run(["submit", "   "]);
