@@ -21,5 +21,6 @@ export function createDefaultConfig(): TaleConfig {
     scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0 },
     supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
     log: { level: "info" },
+    ledger: { costWeights: {}, fallbackUxWeight: 0.1 },
   };
 }

@@ -15,6 +15,8 @@ const between = (min: number, max: number) =>
     v.maxValue(max, `a whole number from ${min} to ${max}`),
   );
 const text = v.pipe(v.string(), v.nonEmpty("a non-empty string"));
+// Zero would make a baseline free and a savings ratio meaningless.
+const costWeight = v.pipe(v.number(), v.check((weight) => Number.isFinite(weight) && weight > 0, "a number above 0"));
 
 const shared = { name: v.optional(text), slots: v.optional(atLeast(1)) };
 
@@ -72,6 +74,7 @@ export const sectionSchemas = {
     backoffMaxMs: atLeast(0),
   }),
   log: v.strictObject({ level: v.picklist(["silent", "error", "warn", "info", "debug"]) }),
+  ledger: v.strictObject({ costWeights: v.record(text, costWeight), fallbackUxWeight: costWeight }),
 };
 
 /** The resolved configuration: every key present. */
@@ -85,6 +88,7 @@ export const taleConfigLayerSchema = v.strictObject({
   scheduler: v.optional(v.partial(sectionSchemas.scheduler)),
   supervisor: v.optional(v.partial(sectionSchemas.supervisor)),
   log: v.optional(v.partial(sectionSchemas.log)),
+  ledger: v.optional(v.partial(sectionSchemas.ledger)),
 });
 
 // Compile-time proof that the schemas describe exactly the types in types.ts.

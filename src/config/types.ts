@@ -81,6 +81,17 @@ export interface TaleConfig {
   log: {
     level: "silent" | "error" | "warn" | "info" | "debug";
   };
+  /** Token accounting: how `tale tokens` prices a token of each model. */
+  ledger: {
+    /**
+     * Relative cost of one token, per model name. A model not listed weighs
+     * its parameter count over the task model's, times the task model's
+     * weight (1 unless listed).
+     */
+    costWeights: Record<string, number>;
+    /** A ux model token's cost as a fraction of a task model token's, for models with no configured weight and no parameter count (remote and process engines). */
+    fallbackUxWeight: number;
+  };
 }
 
 /**

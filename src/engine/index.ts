@@ -14,6 +14,8 @@ export interface EngineHandle {
   model: string;
   /** Tokens of context per slot, after clamping to the model's training context. */
   contextSize: number;
+  /** Parameters of the model, as its GGUF tensor table counts them. */
+  parameters: number;
   /** Stops generations in flight, closes the listener and frees the model. */
   stop(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function runEngine(input: EngineOptionsInput): Promise<EngineHandle
     baseUrl: `http://127.0.0.1:${server.port}/v1`,
     model: options.name,
     contextSize: host.contextSize,
+    parameters: host.parameters,
     stop() {
       stopping ??= server.stop().then(() => host.dispose());
       return stopping;

@@ -24,6 +24,8 @@ export interface ModelHost {
   chatWrapper: ChatWrapper;
   /** Tokens of context per slot, after clamping to the model's training context. */
   contextSize: number;
+  /** Elements of all the model's tensors, counted from the GGUF tensor table. */
+  parameters: number;
   pool: SlotPool<ChatSlot>;
   dispose(): Promise<void>;
 }
@@ -67,6 +69,7 @@ async function hostModel(llamaCpp: NodeLlamaCpp, llama: Llama, options: ModelHos
     model,
     chatWrapper,
     contextSize,
+    parameters: model.fileInsights.totalParameters,
     pool: createSlotPool(slots),
     async dispose() {
       for (const slot of slots) slot.chat.dispose();

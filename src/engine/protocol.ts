@@ -16,6 +16,8 @@ export interface EngineReadyLine {
   model: string;
   /** Milliseconds from process start to listening with the model loaded. */
   startupMs: number;
+  /** Parameters of the model (elements of all its tensors), for weighing its tokens' cost. */
+  parameters: number;
 }
 
 export interface EngineHealth {
@@ -23,6 +25,7 @@ export interface EngineHealth {
   model: string;
   slots: { total: number; busy: number; queued: number };
   contextSize: number;
+  parameters: number;
 }
 
 /** Error body of every non-2xx engine response, OpenAI style plus tale's code. */

@@ -28,10 +28,16 @@ export function startEngineServer(options: EngineServerOptions): EngineServer {
   const created = Math.floor(Date.now() / 1000);
   const server = listen(options.port, {
     "/health": {
-      GET: () => Response.json({ status: "ok", model: modelId, slots: host.pool.stats(), contextSize: host.contextSize } satisfies EngineHealth),
+      GET: () => Response.json({
+          status: "ok",
+          model: modelId,
+          slots: host.pool.stats(),
+          contextSize: host.contextSize,
+          parameters: host.parameters,
+        } satisfies EngineHealth),
     },
     "/v1/models": {
-      GET: () => Response.json({ object: "list", data: [{ id: modelId, object: "model", created, owned_by: "tale" }] }),
+      GET: () => Response.json({ object: "list", data: [{ id: modelId, object: "model", created, owned_by: "tale", parameters: host.parameters }] }),
     },
     "/v1/chat/completions": {
       POST: (request) => handleChatCompletions(request, { host, modelId, defaultMaxTokens: options.defaultMaxTokens, active }),

@@ -1,6 +1,7 @@
 import { openDatabase } from "./database.ts";
 import { schemaVersion } from "./migrations.ts";
 import { createChatRepository, type ChatRepository } from "./chat.ts";
+import { createModelCallRepository, type ModelCallRepository } from "./model-calls.ts";
 import { createTaskRepository, type TaskRepository } from "./tasks.ts";
 
 export interface StoreOptions {
@@ -11,7 +12,7 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
 }
 
-export interface Store extends TaskRepository, ChatRepository {
+export interface Store extends TaskRepository, ChatRepository, ModelCallRepository {
   readonly path: string;
   readonly schemaVersion: number;
   close(): void;
@@ -21,14 +22,17 @@ export function openStore(options: StoreOptions): Store {
   const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs });
   const tasks = createTaskRepository(db, options.now ?? Date.now);
   const chat = createChatRepository(db, options.now ?? Date.now);
+  const modelCalls = createModelCallRepository(db, options.now ?? Date.now);
   return {
     ...tasks.repository,
     ...chat.repository,
+    ...modelCalls.repository,
     path: options.path,
     schemaVersion,
     close: () => {
       tasks.finalize();
       chat.finalize();
+      modelCalls.finalize();
       db.close();
     },
   };
@@ -37,4 +41,15 @@ export function openStore(options: StoreOptions): Store {
 export { schemaVersion } from "./migrations.ts";
 export type { TaskRepository } from "./tasks.ts";
 export type { ChatEntry, ChatRepository, ChatRole, ChatSessionSummary } from "./chat.ts";
+export type {
+  ModelCall,
+  ModelCallOutcome,
+  ModelCallRepository,
+  NewModelCall,
+  RoleCallStats,
+  RoleStatsOptions,
+  TokenGrouping,
+  TokenTotal,
+  TokenTotalsOptions,
+} from "./model-calls.ts";
 export * from "./types.ts";

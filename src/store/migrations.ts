@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { chatMigrationSql } from "./chat.ts";
+import { modelCallsMigrationSql } from "./model-calls.ts";
 
 /**
  * The schema as numbered steps. A released step is never edited: a change is
@@ -55,6 +56,11 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN routed_by TEXT;
       ${chatMigrationSql}
     `,
+  },
+  {
+    version: 3,
+    name: "token ledger",
+    sql: modelCallsMigrationSql,
   },
 ];
 

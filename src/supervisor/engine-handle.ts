@@ -12,6 +12,8 @@ export interface EngineSnapshot {
   kind: EngineKind;
   state: EngineState;
   model: string;
+  /** Parameters of the model when the engine reports them (builtin engines do), for cost weights. */
+  parameters: number | null;
   pid: number | null;
   port: number | null;
   baseUrl: string | null;
@@ -41,6 +43,8 @@ export interface EngineEndpoint {
   port?: number;
   /** OpenAI base URL: requests go to `${baseUrl}/chat/completions`. */
   baseUrl: string;
+  /** Parameters of the served model, when the engine reports them. */
+  parameters?: number;
 }
 
 /** One request slot held on an engine; releasing twice is harmless. */
@@ -58,6 +62,8 @@ export class EngineHandle {
   readonly kind: EngineKind;
   readonly slots: number;
   readonly model: string;
+  /** Kept across restarts: the model does not change, and the count stays known while the engine is down. */
+  parameters?: number;
   pid?: number;
   port?: number;
   baseUrl?: string;
@@ -109,6 +115,7 @@ export class EngineHandle {
     this.pid = endpoint.pid;
     this.port = endpoint.port;
     this.baseUrl = endpoint.baseUrl;
+    if (endpoint.parameters !== undefined) this.parameters = endpoint.parameters;
     this.startedAt = Date.now();
   }
 
@@ -139,6 +146,7 @@ export class EngineHandle {
       kind: this.kind,
       state: this.state,
       model: this.model,
+      parameters: this.parameters ?? null,
       pid: this.pid ?? null,
       port: this.port ?? null,
       baseUrl: this.baseUrl ? redactUrl(this.baseUrl) : null,

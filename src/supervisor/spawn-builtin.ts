@@ -50,6 +50,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         pid: child.pid,
         port: ready.port,
         baseUrl: `${origin}/v1`,
+        parameters: ready.parameters,
         health: createHealthProbe({ urls: [`${origin}/health`], timeoutMs: options.healthTimeoutMs }),
         exited: child.exited,
         stop: child.stop,

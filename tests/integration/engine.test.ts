@@ -102,10 +102,12 @@ describe.skipIf(!hasSharedModel)("tale engine serving llama-2-tiny-random", () =
     expect(line.pid).toBe(engine.proc.pid);
     expect(line.model).toBe("llama-2-tiny-random");
     expect(line.startupMs).toBeGreaterThan(0);
+    expect(line.parameters).toBe(513_048);
   });
 
   test("GET /health reports the slots and context", async () => {
-    expect(await health()).toEqual({ status: "ok", model: "llama-2-tiny-random", slots: { total: 2, busy: 0, queued: 0 }, contextSize: 4096 });
+    // 513,048: the elements of the file's tensors, as node-llama-cpp counts them.
+    expect(await health()).toEqual({ status: "ok", model: "llama-2-tiny-random", slots: { total: 2, busy: 0, queued: 0 }, contextSize: 4096, parameters: 513_048 });
   });
 
   test("GET /v1/models lists the model id", async () => {

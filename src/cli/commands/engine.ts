@@ -50,6 +50,7 @@ export default defineCommand({
       pid: process.pid,
       model: handle.model,
       startupMs: Math.round(performance.now()),
+      parameters: handle.parameters,
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
     engineLog.info(`Serving ${handle.model} at ${handle.baseUrl} (context ${handle.contextSize} tokens per slot).`);
