@@ -3,7 +3,14 @@ import { TaleError } from "../errors";
 import type { Scheduler } from "../scheduler";
 import type { ChatEntry, ChatRepository, ChatSessionSummary, Task } from "../store";
 import type { ChatMessage } from "../supervisor/chat-client";
-import { acknowledgementMaxTokens, acknowledgementSystemPrompt, conversationSystemPrompt, taskResultContextChars } from "./prompts";
+import {
+  acknowledgementMaxTokens,
+  acknowledgementSystemPrompt,
+  conversationSystemPrompt,
+  handoffMaxTokens,
+  historyBudgetChars,
+  taskResultContextChars,
+} from "./prompts";
 
 /**
  * The ux agent behind `tale chat`. Every turn is answered by the ux model at
@@ -57,20 +64,31 @@ export class ChatAgent {
     turn.onEvent({ type: "route", role: decision.role, reason: decision.reason, decidedBy: decision.decidedBy });
 
     if (decision.role === "task") {
-      const work = await scheduler.submit({ kind: "chat", prompt: content, messages: [{ role: "user", content }], role: "task", client: `chat:${turn.session}` });
+      const work = await scheduler.submit({
+        kind: "chat",
+        prompt: content,
+        messages: [{ role: "user", content }],
+        role: "task",
+        routedBy: decision.decidedBy,
+        maxTokens: decision.maxTokens ?? handoffMaxTokens,
+        client: `chat:${turn.session}`,
+      });
       store.appendChatMessage({ session: turn.session, role: "task", content: `(task ${work.id})`, taskId: work.id });
       turn.onEvent({ type: "task", id: work.id });
-      await this.reply(turn, [{ role: "system", content: acknowledgementSystemPrompt }, { role: "user", content }], acknowledgementMaxTokens);
+      await this.reply(turn, [{ role: "system", content: acknowledgementSystemPrompt }, { role: "user", content }], { maxTokens: acknowledgementMaxTokens, routedBy: decision.decidedBy });
       return;
     }
-    await this.reply(turn, [{ role: "system", content: conversationSystemPrompt }, ...context, { role: "user", content }]);
+    await this.reply(turn, [{ role: "system", content: conversationSystemPrompt }, ...context, { role: "user", content }], {
+      maxTokens: decision.maxTokens,
+      routedBy: decision.decidedBy,
+    });
   }
 
   /** Runs one ux completion, streaming it to the caller, and keeps it in the history. */
-  private async reply(turn: TurnOptions, messages: ChatMessage[], maxTokens?: number): Promise<void> {
+  private async reply(turn: TurnOptions, messages: ChatMessage[], options: { maxTokens?: number; routedBy: string }): Promise<void> {
     const { scheduler, store } = this.options;
     const prompt = messages.at(-1)!.content;
-    const task = await scheduler.submit({ kind: "chat", prompt, messages, role: "ux", maxTokens, client: `chat:${turn.session}` });
+    const task = await scheduler.submit({ kind: "chat", prompt, messages, role: "ux", ...options, client: `chat:${turn.session}` });
     const done = await this.follow(task, turn);
     if (done.status !== "succeeded") {
       throw new TaleError((done.errorCode as TaleError["code"]) ?? "INTERNAL", done.errorMessage ?? `The reply ended as ${done.status}.`, { hint: done.errorHint ?? undefined });
@@ -107,14 +125,18 @@ export class ChatAgent {
     });
   }
 
-  /** The recent conversation as model messages; finished task results are shortened. */
+  /** The recent conversation as model messages, newest kept first within the budget; task results are shortened. */
   private context(session: string): ChatMessage[] {
-    return this.options.store.chatHistory(session, this.historyTurns).flatMap((entry): ChatMessage[] => {
+    const messages = this.options.store.chatHistory(session, this.historyTurns).flatMap((entry): ChatMessage[] => {
       if (entry.role === "user") return [{ role: "user", content: entry.content }];
       if (entry.role === "assistant") return [{ role: "assistant", content: entry.content }];
       if (entry.taskStatus !== "succeeded") return [];
       const text = entry.content.length > taskResultContextChars ? `${entry.content.slice(0, taskResultContextChars)}…` : entry.content;
       return [{ role: "assistant", content: `Result of the background task: ${text}` }];
     });
+    let budget = historyBudgetChars;
+    let keep = messages.length;
+    while (keep > 0 && budget - messages[keep - 1]!.content.length >= 0) budget -= messages[--keep]!.content.length;
+    return messages.slice(keep);
   }
 }

@@ -12,5 +12,11 @@ export const acknowledgementSystemPrompt =
 /** Tokens for a one-sentence acknowledgement. */
 export const acknowledgementMaxTokens = 40;
 
+/** Output budget for work handed to the task model: a real answer, not a reply. */
+export const handoffMaxTokens = 1024;
+
+/** History the ux model sees, in characters (about 4 per token), so a long session never overflows its context. */
+export const historyBudgetChars = 4_800;
+
 /** How much of an earlier task result the ux model sees as context. */
 export const taskResultContextChars = 600;

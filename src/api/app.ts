@@ -5,6 +5,8 @@ import type { Scheduler } from "../scheduler";
 import type { EventBus } from "../telemetry/event-bus";
 import { chatRoutes } from "./chat-routes";
 import { eventsRoutes } from "./events-routes";
+import type { TokenReport, TokenReportOptions } from "../ledger";
+import { tokensRoutes } from "./tokens-routes";
 import { bearerAuth } from "./auth";
 import { openaiRoutes } from "./openai-routes";
 import type { StatusReport } from "./status-report";
@@ -15,6 +17,7 @@ export interface ApiOptions {
   scheduler: Scheduler;
   agent: ChatAgent;
   events: EventBus;
+  tokens: (options: TokenReportOptions) => TokenReport;
   status: () => StatusReport;
   log?: (message: string) => void;
 }
@@ -37,6 +40,7 @@ export function createApi(options: ApiOptions): Hono {
   app.route("/v1/tasks", tasksRoutes(options.scheduler));
   app.route("/v1/chat", chatRoutes(options.agent));
   app.route("/v1/events", eventsRoutes(options.events));
+  app.route("/v1/tokens", tokensRoutes(options.tokens));
   app.route("/v1", openaiRoutes(options.scheduler));
   return app;
 }

@@ -19,6 +19,7 @@ export const rootCommand = defineCommand({
     watch: () => import("./commands/watch").then((m) => m.default),
     models: () => import("./commands/models").then((m) => m.default),
     explain: () => import("./commands/explain").then((m) => m.default),
+    tokens: () => import("./commands/tokens").then((m) => m.default),
     engine: () => import("./commands/engine").then((m) => m.default),
   },
 });

@@ -1,17 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { consola } from "consola";
-import { ChatAgent } from "../agent/chat-agent";
-import { EventBus } from "../telemetry/event-bus";
-import { createApi, taskToJson } from "../api";
 import { loadTaleConfig, type DeepPartial } from "../config";
 import type { TaleConfig } from "../config/types";
 import { toTaleError } from "../errors";
 import { resolveEngineModels } from "../models/resolve";
-import { Scheduler } from "../scheduler";
-import { openStore, type Task } from "../store";
-import { createSupervisor, supervisorPool } from "../supervisor";
+import { openStore } from "../store";
 import { logFileReporter } from "../util/log-file-reporter";
 import { taleVersion } from "../version";
+import { assembleCore } from "./core";
 import { formatFatalLine } from "./fatal-line";
 import { homePaths, type HomePaths } from "./home";
 import { listen } from "./listen";
@@ -45,43 +41,27 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const engines = await resolveEngineModels(config, paths.modelsDir);
     const token = ensureToken(paths.tokenFile);
 
-    const supervisor = createSupervisor({ engines, config, logDir: paths.logDir, log: (message) => log.info(message) });
-    cleanup.push(() => supervisor.stop());
-    const events = new EventBus();
-    supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
-    const scheduler = new Scheduler({
-      store,
-      pool: supervisorPool(supervisor),
-      config: config.scheduler,
-      defaultMaxTokens: config.builtin.maxTokens,
-      onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEventOf(task) }),
-      log: (message) => log.info(message),
-    });
-
-    const agent = new ChatAgent({ scheduler, store });
     const startedAt = Date.now();
-    const api = createApi({
+    const { supervisor, scheduler, api } = assembleCore({
+      config,
+      engines,
+      store,
       token,
-      scheduler,
-      agent,
-      events,
-      log: (message) => log.error(message),
-      status: () => ({
-        daemon: {
-          pid: process.pid,
-          version: taleVersion,
-          home: paths.home,
-          host: config.api.host,
-          port: server.port ?? config.api.port,
-          startedAt,
-          uptimeMs: Date.now() - startedAt,
-          rssBytes: process.memoryUsage.rss(),
-          configSources: sources,
-        },
-        engines: supervisor.snapshot(),
-        queue: scheduler.counts(),
+      logDir: paths.logDir,
+      log,
+      daemonStatus: () => ({
+        pid: process.pid,
+        version: taleVersion,
+        home: paths.home,
+        host: config.api.host,
+        port: server.port ?? config.api.port,
+        startedAt,
+        uptimeMs: Date.now() - startedAt,
+        rssBytes: process.memoryUsage.rss(),
+        configSources: sources,
       }),
     });
+    cleanup.push(() => supervisor.stop());
     const server = listen({ host: config.api.host, port: config.api.port, fetch: api.fetch });
     cleanup.push(() => server.stop(true));
     cleanup.push(() => removeDaemonState(paths.stateFile, process.pid));
@@ -130,7 +110,3 @@ const drainGraceMs = 10_000;
 
 const logLevels = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 } as const;
 
-function taskEventOf(task: Task) {
-  const json = taskToJson(task);
-  return { id: json.id, status: json.status, role: json.role, engine: json.engine, attempts: json.attempts, error: json.error };
-}

@@ -20,6 +20,8 @@ export interface SubmitInput {
   temperature?: number;
   seed?: number;
   client?: string;
+  /** With an explicit role: who chose it, when that was a router rather than the caller. */
+  routedBy?: string;
 }
 
 /** Where a routing decision came from: "plugin:<name>", "fallback" or "explicit". */
@@ -122,7 +124,7 @@ export class Scheduler {
   /** Routes, then writes the task durably; the returned task is acknowledged. */
   async submit(input: SubmitInput): Promise<Task> {
     if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
-    const decision: RouteDecision = input.role === "auto" ? await this.route(input) : { role: input.role, reason: "asked for", decidedBy: "explicit" };
+    const decision: RouteDecision = input.role === "auto" ? await this.route(input) : { role: input.role, reason: "asked for", decidedBy: input.routedBy ?? "explicit" };
     const task = this.options.store.insertTask({
       kind: input.kind,
       prompt: input.prompt,
@@ -277,6 +279,8 @@ export class Scheduler {
     const startedAt = Date.now();
     let firstTokenAt: number | undefined;
     this.changed(store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt }));
+    // Measured when the engine answers, before the task is written as finished, so it never exceeds the task's own latency.
+    let endedAt = startedAt;
     const ended = (outcome: AttemptEnd["outcome"], task: Task, error: TaleError | null, usage = { promptTokens: 0, completionTokens: 0 }) =>
       this.options.onAttemptEnd?.({
         task,
@@ -287,7 +291,7 @@ export class Scheduler {
         outcome,
         errorCode: error?.code ?? null,
         usage,
-        latencyMs: Date.now() - startedAt,
+        latencyMs: endedAt - startedAt,
         ttftMs: firstTokenAt === undefined ? null : firstTokenAt - startedAt,
       });
     try {
@@ -301,9 +305,11 @@ export class Scheduler {
           this.events.emit(queued.id, { type: "delta", text });
         },
       });
+      endedAt = Date.now();
       const task = this.finish(queued.id, { status: "succeeded", output: result.content, usage: result.usage, finishReason: result.finishReason });
       ended("succeeded", task, null, result.usage);
     } catch (thrown) {
+      endedAt = Date.now();
       const error = toTaleError(thrown);
       const outcome = this.afterFailure(queued.id, attempt, lease, abort, error);
       ended(outcome, store.getTask(queued.id)!, error);

@@ -1,0 +1,74 @@
+import type { Hono } from "hono";
+import { ChatAgent } from "../agent/chat-agent";
+import { createApi, taskToJson, type StatusReport } from "../api";
+import type { EngineConfig, Role, TaleConfig } from "../config/types";
+import { buildTokenReport, createRoleStatsCache, defineCostWeights, modelCallOf } from "../ledger";
+import { Scheduler } from "../scheduler";
+import type { Store, Task } from "../store";
+import { createSupervisor, supervisorPool, type Supervisor } from "../supervisor";
+import { EventBus } from "../telemetry/event-bus";
+import { toTaleError } from "../errors";
+
+export interface CoreOptions {
+  config: TaleConfig;
+  engines: Record<Role, EngineConfig[]>;
+  store: Store;
+  token: string;
+  logDir: string;
+  /** The daemon's own facts for `tale status`; the core adds engines and queue. */
+  daemonStatus: () => StatusReport["daemon"];
+  log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+}
+
+export interface Core {
+  supervisor: Supervisor;
+  scheduler: Scheduler;
+  events: EventBus;
+  api: Hono;
+}
+
+/**
+ * The daemon's parts and how they are wired: store → scheduler → supervisor
+ * behind the API, events fanned out to watchers, every model call booked in
+ * the ledger. Nothing here starts a process or listens on a port.
+ */
+export function assembleCore(options: CoreOptions): Core {
+  const { config, store, log } = options;
+  const supervisor = createSupervisor({ engines: options.engines, config, logDir: options.logDir, log: (message) => log.info(message) });
+  const events = new EventBus();
+  supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
+
+  const scheduler = new Scheduler({
+    store,
+    pool: supervisorPool(supervisor),
+    config: config.scheduler,
+    defaultMaxTokens: config.builtin.maxTokens,
+    roleStats: createRoleStatsCache({ store }),
+    onAttemptEnd: (attempt) => {
+      // The ledger is bookkeeping: a failed write is logged, never a failed task.
+      try {
+        store.recordModelCall(modelCallOf(attempt));
+      } catch (error) {
+        log.warn(`could not record the model call of task ${attempt.task.id}: ${toTaleError(error).message}`);
+      }
+    },
+    onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEvent(task) }),
+    log: (message) => log.info(message),
+  });
+
+  const api = createApi({
+    token: options.token,
+    scheduler,
+    agent: new ChatAgent({ scheduler, store }),
+    events,
+    tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
+    log: (message) => log.error(message),
+    status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts() }),
+  });
+  return { supervisor, scheduler, events, api };
+}
+
+function taskEvent(task: Task) {
+  const json = taskToJson(task);
+  return { id: json.id, status: json.status, role: json.role, engine: json.engine, attempts: json.attempts, error: json.error };
+}
