@@ -21,6 +21,15 @@ export function createDefaultConfig(): TaleConfig {
     scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0 },
     supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
     log: { level: "info" },
+    plugins: [],
+    pluginRuntime: {
+      callTimeoutMs: 50,
+      maxMemoryPages: 256,
+      maxRssMb: 256,
+      breakerFailures: 5,
+      breakerCooldownMs: 30_000,
+      builtinRouter: true,
+    },
     ledger: { costWeights: {}, fallbackUxWeight: 0.1 },
   };
 }

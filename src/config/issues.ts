@@ -42,7 +42,9 @@ function valueAt(root: unknown, path: PathKey[]): unknown {
 /** The keys valid beside an unknown one, so the user can spot the typo. */
 function knownKeys(parent: PathKey[], root: unknown): string[] {
   if (parent.length === 0) return Object.keys(sectionSchemas);
-  if (parent.length === 1) return Object.keys(sectionSchemas[parent[0] as keyof typeof sectionSchemas]?.entries ?? {});
+  const section = sectionSchemas[parent[0] as keyof typeof sectionSchemas];
+  if (section?.type === "array") return Object.keys(section.item.entries);
+  if (parent.length === 1) return Object.keys(section && "entries" in section ? section.entries : {});
   const engine = (valueAt(root, parent) as { engine?: string } | undefined)?.engine;
   return Object.keys(engineSchemas[engine as keyof typeof engineSchemas]?.entries ?? {});
 }

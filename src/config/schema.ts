@@ -74,6 +74,21 @@ export const sectionSchemas = {
     backoffMaxMs: atLeast(0),
   }),
   log: v.strictObject({ level: v.picklist(["silent", "error", "warn", "info", "debug"]) }),
+  plugins: v.array(
+    v.strictObject({
+      path: text,
+      name: v.optional(text),
+      config: v.optional(v.record(v.string(), v.union([v.string(), v.number(), v.boolean()], "a string, number or boolean"))),
+    }),
+  ),
+  pluginRuntime: v.strictObject({
+    callTimeoutMs: atLeast(1),
+    maxMemoryPages: between(1, 65536),
+    maxRssMb: atLeast(16),
+    breakerFailures: atLeast(1),
+    breakerCooldownMs: atLeast(0),
+    builtinRouter: v.boolean(),
+  }),
   ledger: v.strictObject({ costWeights: v.record(text, costWeight), fallbackUxWeight: costWeight }),
 };
 
@@ -88,6 +103,8 @@ export const taleConfigLayerSchema = v.strictObject({
   scheduler: v.optional(v.partial(sectionSchemas.scheduler)),
   supervisor: v.optional(v.partial(sectionSchemas.supervisor)),
   log: v.optional(v.partial(sectionSchemas.log)),
+  plugins: v.optional(sectionSchemas.plugins),
+  pluginRuntime: v.optional(v.partial(sectionSchemas.pluginRuntime)),
   ledger: v.optional(v.partial(sectionSchemas.ledger)),
 });
 

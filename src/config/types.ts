@@ -48,6 +48,14 @@ export interface RemoteEngineConfig {
 
 export type EngineConfig = BuiltinEngineConfig | ProcessEngineConfig | RemoteEngineConfig;
 
+/** A user plugin: a .wasm file, with config handed to it as Extism config. */
+export interface PluginConfig {
+  path: string;
+  /** Overrides the manifest's name. */
+  name?: string;
+  config?: Record<string, string | number | boolean>;
+}
+
 export interface TaleConfig {
   api: {
     /** Always loopback; the schema refuses anything else. */
@@ -81,6 +89,23 @@ export interface TaleConfig {
   log: {
     level: "silent" | "error" | "warn" | "info" | "debug";
   };
+  /** WebAssembly policy plugins; a plugin handling task:route replaces the built-in router plugin. */
+  plugins: PluginConfig[];
+  /** Limits every plugin runs under. */
+  pluginRuntime: {
+    /** Deadline of one plugin call when its manifest asks for none. */
+    callTimeoutMs: number;
+    /** Largest memory a plugin module may declare, in 64 KiB pages. */
+    maxMemoryPages: number;
+    /** A plugin host process above this size is killed. */
+    maxRssMb: number;
+    /** Failures in a row that switch a plugin off (its fallback answers). */
+    breakerFailures: number;
+    /** How long a switched-off plugin waits before one trial call. */
+    breakerCooldownMs: number;
+    /** Load the router plugin built into tale when no configured plugin routes. */
+    builtinRouter: boolean;
+  };
   /** Token accounting: how `tale tokens` prices a token of each model. */
   ledger: {
     /**
@@ -100,7 +125,11 @@ export interface TaleConfig {
  * because a higher layer replaces `models.<role>` instead of merging into it.
  */
 export type TaleConfigLayer = {
-  [Section in keyof TaleConfig]?: Section extends "models" ? Partial<TaleConfig["models"]> : Partial<TaleConfig[Section]>;
+  [Section in keyof TaleConfig]?: Section extends "models"
+    ? Partial<TaleConfig["models"]>
+    : Section extends "plugins"
+      ? TaleConfig["plugins"]
+      : Partial<TaleConfig[Section]>;
 };
 
 /** Any subset of T, at any depth: what callers may pass as overrides before validation. */

@@ -243,3 +243,36 @@ describe("mistakes", () => {
     expect(error.message).toBe("Invalid config in command-line options: builtin.threads must be a whole number of at least 1 (found 0)");
   });
 });
+
+describe("plugins in config", () => {
+  test("plugin paths resolve against the declaring file, and a higher layer's list replaces a lower one", async () => {
+    const home = mkdtempSync(join(tmpdir(), "tale-config-home-"));
+    const project = mkdtempSync(join(tmpdir(), "tale-config-project-"));
+    try {
+      writeFileSync(join(home, "config.json"), JSON.stringify({ plugins: [{ path: "./home-router.wasm" }, { path: "/abs/alerts.wasm" }] }));
+      const fromHome = await loadTaleConfig({ cwd: project, home, env: {} });
+      expect(fromHome.config.plugins.map((plugin) => plugin.path)).toEqual([join(home, "home-router.wasm"), "/abs/alerts.wasm"]);
+
+      writeFileSync(join(project, "tale.config.json"), JSON.stringify({ plugins: [{ path: "./my-router.wasm", config: { longPromptTokens: 80 } }] }));
+      const { config } = await loadTaleConfig({ cwd: project, home, env: {} });
+      expect(config.plugins).toEqual([{ path: join(project, "my-router.wasm"), config: { longPromptTokens: 80 } }]);
+      expect(config.pluginRuntime.callTimeoutMs).toBe(50);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  test("a misspelt plugin key is named with the keys that exist", async () => {
+    const home = mkdtempSync(join(tmpdir(), "tale-config-home-"));
+    try {
+      writeFileSync(join(home, "config.json"), JSON.stringify({ plugins: [{ pth: "./x.wasm" }] }));
+      const error = await loadTaleConfig({ cwd: home, home, env: {} }).catch((caught) => caught);
+      expect(error.code).toBe("CONFIG");
+      expect(error.message).toContain("plugins[0].pth");
+      expect(`${error.message} ${error.hint}`).toContain("path");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
