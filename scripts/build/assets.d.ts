@@ -3,3 +3,8 @@ declare module "*.tar.gz" {
   const path: string;
   export default path;
 }
+
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
