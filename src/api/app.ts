@@ -1,11 +1,12 @@
 import { Hono } from "hono";
-import { TaleError, errorClasses, toTaleError } from "../errors";
+import { TaleError, errorClasses, toTaleError, type SerializedError } from "../errors";
 import type { ChatAgent } from "../agent/chat-agent";
 import type { Scheduler } from "../scheduler";
 import type { EventBus } from "../telemetry/event-bus";
 import { chatRoutes } from "./chat-routes";
 import { eventsRoutes } from "./events-routes";
 import type { TokenReport, TokenReportOptions } from "../ledger";
+import type { PluginSnapshot } from "../plugins";
 import { tokensRoutes } from "./tokens-routes";
 import { bearerAuth } from "./auth";
 import { openaiRoutes } from "./openai-routes";
@@ -18,6 +19,7 @@ export interface ApiOptions {
   agent: ChatAgent;
   events: EventBus;
   tokens: (options: TokenReportOptions) => TokenReport;
+  plugins: () => { plugins: PluginSnapshot[]; failures: { path: string; error: SerializedError }[] };
   status: () => StatusReport;
   log?: (message: string) => void;
 }
@@ -41,6 +43,7 @@ export function createApi(options: ApiOptions): Hono {
   app.route("/v1/chat", chatRoutes(options.agent));
   app.route("/v1/events", eventsRoutes(options.events));
   app.route("/v1/tokens", tokensRoutes(options.tokens));
+  app.get("/v1/plugins", (c) => c.json(options.plugins()));
   app.route("/v1", openaiRoutes(options.scheduler));
   return app;
 }

@@ -1,3 +1,4 @@
+import type { SerializedError } from "../errors";
 import type { TaskStatus } from "../store";
 import type { EngineSnapshot } from "../supervisor";
 
@@ -16,4 +17,9 @@ export interface StatusReport {
   };
   engines: EngineSnapshot[];
   queue: Record<TaskStatus, number>;
+  plugins: {
+    loaded: { name: string; hooks: string[]; state: string; breaker: string; calls: number; failures: number }[];
+    /** Configured plugins that could not be loaded; the fallback policy answers for them. */
+    failed: { path: string; error: SerializedError }[];
+  };
 }

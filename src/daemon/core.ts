@@ -6,7 +6,10 @@ import { buildTokenReport, createRoleStatsCache, defineCostWeights, modelCallOf 
 import { Scheduler } from "../scheduler";
 import type { Store, Task } from "../store";
 import { createSupervisor, supervisorPool, type Supervisor } from "../supervisor";
-import { EventBus } from "../telemetry/event-bus";
+import type { AttemptEnd } from "../scheduler";
+import type { TaskCompletedInput } from "../plugins";
+import type { EventBus } from "../telemetry/event-bus";
+import type { DaemonPlugins } from "./plugins";
 import { toTaleError } from "../errors";
 
 export interface CoreOptions {
@@ -18,6 +21,8 @@ export interface CoreOptions {
   /** The daemon's own facts for `tale status`; the core adds engines and queue. */
   daemonStatus: () => StatusReport["daemon"];
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+  events: EventBus;
+  plugins: DaemonPlugins;
 }
 
 export interface Core {
@@ -35,7 +40,7 @@ export interface Core {
 export function assembleCore(options: CoreOptions): Core {
   const { config, store, log } = options;
   const supervisor = createSupervisor({ engines: options.engines, config, logDir: options.logDir, log: (message) => log.info(message) });
-  const events = new EventBus();
+  const { events, plugins } = options;
   supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
 
   const scheduler = new Scheduler({
@@ -44,6 +49,7 @@ export function assembleCore(options: CoreOptions): Core {
     config: config.scheduler,
     defaultMaxTokens: config.builtin.maxTokens,
     roleStats: createRoleStatsCache({ store }),
+    router: (input) => plugins.route(input),
     onAttemptEnd: (attempt) => {
       // The ledger is bookkeeping: a failed write is logged, never a failed task.
       try {
@@ -51,6 +57,8 @@ export function assembleCore(options: CoreOptions): Core {
       } catch (error) {
         log.warn(`could not record the model call of task ${attempt.task.id}: ${toTaleError(error).message}`);
       }
+      const completed = completedInput(attempt);
+      if (completed) plugins.completed(completed);
     },
     onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEvent(task) }),
     log: (message) => log.info(message),
@@ -61,9 +69,10 @@ export function assembleCore(options: CoreOptions): Core {
     scheduler,
     agent: new ChatAgent({ scheduler, store }),
     events,
+    plugins: () => plugins.snapshot(),
     tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
     log: (message) => log.error(message),
-    status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts() }),
+    status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts(), plugins: pluginStatus(plugins) }),
   });
   return { supervisor, scheduler, events, api };
 }
@@ -71,4 +80,28 @@ export function assembleCore(options: CoreOptions): Core {
 function taskEvent(task: Task) {
   const json = taskToJson(task);
   return { id: json.id, status: json.status, role: json.role, engine: json.engine, attempts: json.attempts, error: json.error };
+}
+
+/** task:completed hears about final outcomes only; retries and interruptions are not completions. */
+function completedInput(attempt: AttemptEnd): TaskCompletedInput | undefined {
+  if (attempt.outcome === "retried" || attempt.outcome === "interrupted") return undefined;
+  const { task } = attempt;
+  return {
+    version: 1,
+    task: { id: task.id, kind: task.kind, role: attempt.role, engine: attempt.engine, model: attempt.model },
+    outcome: attempt.outcome,
+    errorCode: attempt.errorCode,
+    usage: attempt.usage,
+    latencyMs: attempt.latencyMs,
+    ttftMs: attempt.ttftMs,
+    attempts: attempt.attempt,
+  };
+}
+
+function pluginStatus(plugins: DaemonPlugins): StatusReport["plugins"] {
+  const { plugins: loaded, failures } = plugins.snapshot();
+  return {
+    loaded: loaded.map((plugin) => ({ name: plugin.name, hooks: plugin.hooks, state: plugin.state, breaker: plugin.breaker, calls: plugin.calls, failures: plugin.failures })),
+    failed: failures,
+  };
 }

@@ -7,7 +7,10 @@ import { resolveEngineModels } from "../models/resolve";
 import { openStore } from "../store";
 import { logFileReporter } from "../util/log-file-reporter";
 import { taleVersion } from "../version";
+import { EventBus } from "../telemetry/event-bus";
 import { assembleCore } from "./core";
+import { startMetricsTicks } from "./metrics-ticks";
+import { startPlugins } from "./plugins";
 import { formatFatalLine } from "./fatal-line";
 import { homePaths, type HomePaths } from "./home";
 import { listen } from "./listen";
@@ -41,8 +44,13 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const engines = await resolveEngineModels(config, paths.modelsDir);
     const token = ensureToken(paths.tokenFile);
 
+    const events = new EventBus();
+    const plugins = await startPlugins({ config, log, alert: (alert) => events.emit(alert) });
+    cleanup.push(() => plugins.close());
     const startedAt = Date.now();
     const { supervisor, scheduler, api } = assembleCore({
+      events,
+      plugins,
       config,
       engines,
       store,
@@ -68,6 +76,8 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     // Drain first, with the API still up: waiting clients get their results and new work is refused.
     cleanup.push(() => scheduler.stop(drainGraceMs));
 
+    const ticks = startMetricsTicks({ plugins, events, log, sources: { queue: () => scheduler.counts(), engines: () => supervisor.snapshot() } });
+    cleanup.push(() => ticks.stop());
     scheduler.start();
     void supervisor.start().catch((error) => log.error(`engines failed to start: ${toTaleError(error).message}`));
     writeDaemonState(paths.stateFile, { pid: process.pid, port: server.port ?? config.api.port, host: config.api.host, startedAt, version: taleVersion });

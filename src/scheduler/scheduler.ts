@@ -63,7 +63,8 @@ export interface SchedulerOptions {
   log?: (message: string) => void;
 }
 
-export type RouteRequest = Pick<SubmitInput, "kind" | "prompt" | "messages" | "maxTokens">;
+/** A request to route; `id` is the task's when it has one (a chat turn being weighed has none yet). */
+export type RouteRequest = Pick<SubmitInput, "kind" | "prompt" | "messages" | "maxTokens"> & { id?: string };
 
 interface RunningTask {
   abort: AbortController;
@@ -124,8 +125,11 @@ export class Scheduler {
   /** Routes, then writes the task durably; the returned task is acknowledged. */
   async submit(input: SubmitInput): Promise<Task> {
     if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
-    const decision: RouteDecision = input.role === "auto" ? await this.route(input) : { role: input.role, reason: "asked for", decidedBy: input.routedBy ?? "explicit" };
+    const id = this.options.store.newTaskId();
+    const decision: RouteDecision =
+      input.role === "auto" ? await this.route({ ...input, id }) : { role: input.role, reason: "asked for", decidedBy: input.routedBy ?? "explicit" };
     const task = this.options.store.insertTask({
+      id,
       kind: input.kind,
       prompt: input.prompt,
       messages: input.messages,
@@ -133,7 +137,8 @@ export class Scheduler {
       role: decision.role,
       routedBy: decision.decidedBy,
       priority: input.priority ?? 0,
-      maxTokens: input.maxTokens ?? decision.maxTokens,
+      // A router's budget only ever lowers the default: it saves tokens, it does not spend them.
+      maxTokens: input.maxTokens ?? (decision.maxTokens !== undefined ? Math.min(decision.maxTokens, this.options.defaultMaxTokens) : undefined),
       timeoutMs: input.timeoutMs ?? (this.options.config.defaultTimeoutMs || undefined),
       client: input.client,
     });
@@ -151,7 +156,7 @@ export class Scheduler {
     const empty: RoleStats = { calls: 0, successRate: 1, p50LatencyMs: null };
     const input: RouteInput = {
       version: 1,
-      task: { id: "", kind: request.kind },
+      task: { id: request.id ?? "", kind: request.kind },
       features: computeRouteFeatures({ prompt: request.prompt, messages: request.messages, maxTokens: request.maxTokens }),
       stats: this.options.roleStats?.() ?? { ux: empty, task: empty },
       engines: this.options.pool.engineIds(),

@@ -79,6 +79,8 @@ const clearRun = "status = 'queued', started_at = NULL, first_token_at = NULL, o
 export interface TaskRepository {
   /** Returns once the row is committed. */
   insertTask(input: NewTask): Task;
+  /** A fresh id, for a caller that must name a task before inserting it (routing sees the id). */
+  newTaskId(): string;
   getTask(id: string): Task | undefined;
   /** Newest first. */
   listTasks(options?: ListTasksOptions): Task[];
@@ -145,10 +147,11 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
   const one = (row: TaskRow | null) => (row === null ? undefined : toTask(row));
 
   const repository: TaskRepository = {
+    newTaskId: newId,
     insertTask: (input) =>
       toTask(
         insert.get({
-          id: newId(),
+          id: input.id ?? newId(),
           kind: input.kind,
           prompt: input.prompt ?? "",
           messages: input.messages === undefined ? null : JSON.stringify(input.messages),

@@ -59,6 +59,8 @@ export interface Task {
 }
 
 export interface NewTask {
+  /** From newTaskId(); a new one when absent. */
+  id?: string;
   kind: TaskKind;
   prompt?: string;
   messages?: ChatMessage[];

@@ -52,7 +52,16 @@ function renderStatus(report: StatusReport): string {
   for (const engine of engines) {
     if (engine.lastError && engine.state !== "healthy") lines.push(colors.yellow(`  ${engine.id}: ${engine.lastError.message}${engine.lastError.hint ? ` → ${engine.lastError.hint}` : ""}`));
   }
-  lines.push("", `queue: ${Object.entries(queue).map(([status, count]) => `${status} ${count}`).join(" · ")}`, "");
+  lines.push("", `queue: ${Object.entries(queue).map(([status, count]) => `${status} ${count}`).join(" · ")}`);
+  const { plugins } = report;
+  if (plugins.loaded.length || plugins.failed.length) {
+    const breaker = (state: string) => (state === "closed" ? colors.green(state) : state === "open" ? colors.red(`${state} (fallback answers)`) : colors.yellow(state));
+    lines.push(
+      `plugins: ${plugins.loaded.map((plugin) => `${plugin.name} ${breaker(plugin.breaker)} · ${plugin.calls} calls, ${plugin.failures} failed`).join("; ") || "none"}`,
+    );
+    for (const failure of plugins.failed) lines.push(colors.red(`  not loaded: ${failure.path}: ${failure.error.message}`));
+  }
+  lines.push("");
   return lines.join("\n");
 }
 
