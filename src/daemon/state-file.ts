@@ -29,11 +29,4 @@ export function removeDaemonState(file: string, pid: number): void {
   if (readDaemonState(file)?.pid === pid) rmSync(file, { force: true });
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { isProcessRunning as isAlive } from "../util/process-alive";

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { EngineConfig, ProcessEngineConfig, Role, TaleConfig } from "../../src/config/types";
 import type { EngineSnapshot, EngineState, Supervisor } from "../../src/supervisor";
@@ -29,23 +28,7 @@ export function freePort(): number {
   return port;
 }
 
-/**
- * Whether the process still runs. A zombie counts as gone: orphans are
- * reparented to pid 1, which in some containers never reaps them.
- */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+export { isProcessRunning as isRunning } from "../../src/util/process-alive";
 
 export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -86,15 +86,7 @@ export function childPids(parentPid: number): number[] {
     .filter((pid) => pid > 0);
 }
 
-/** A zombie waiting for a reaper counts as gone: it runs no code and holds no port. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+export { isProcessRunning as isAlive } from "../../src/util/process-alive";
 
 export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, what = "condition"): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -17,7 +17,7 @@ async function enginePids(home: TaleHome): Promise<number[]> {
 }
 
 describe("lifecycle", () => {
-  test("tale down leaves no daemon and no engine behind", async () => {
+  test("tale down leaves no daemon, engine or plugin host behind", async () => {
     tale = createTaleHome();
     expect((await tale.run(["up"])).exitCode).toBe(0);
     const daemon = tale.daemonPid()!;
@@ -25,12 +25,14 @@ describe("lifecycle", () => {
       const pids = await enginePids(tale!);
       return pids.length === 2 && pids.every(Boolean) ? pids : undefined;
     });
-    expect(childPids(daemon).sort()).toEqual([...engines].sort());
+    const pluginHosts = (await tale.json(["plugin", "list"])).plugins.map((plugin: { pid: number }) => plugin.pid);
+    expect(pluginHosts.length).toBeGreaterThan(0);
+    expect(childPids(daemon).sort()).toEqual([...engines, ...pluginHosts].sort());
 
     const down = await tale.run(["down"]);
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain("stopped");
-    for (const pid of [daemon, ...engines]) expect(isAlive(pid)).toBe(false);
+    for (const pid of [daemon, ...engines, ...pluginHosts]) expect(isAlive(pid)).toBe(false);
     expect((await tale.run(["status"])).exitCode).toBe(3);
   });
 

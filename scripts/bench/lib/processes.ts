@@ -1,3 +1,4 @@
+import { isProcessRunning as isAlive } from "../../../src/util/process-alive";
 import { readFileSync } from "node:fs";
 import { onCleanup } from "./cleanup";
 
@@ -34,15 +35,7 @@ export async function timeCommand(argv: string[], options: CommandOptions): Prom
   return { ms, stdout, stderr };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // A zombie runs no code and holds no memory worth reporting.
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+export { isAlive };
 
 export function killPid(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
   try {
