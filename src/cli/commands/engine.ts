@@ -20,6 +20,16 @@ export default defineCommand({
   },
   async run({ args }) {
     let handle: EngineHandle | undefined;
+    // An error thrown from a callback inside node-llama-cpp (a failed fork, say) would otherwise leave a
+    // half-started engine that never answers; crash instead, so the supervisor restarts it at once.
+    const crash = (error: unknown) => {
+      const failure = toTaleError(error, "ENGINE_START_FAILED");
+      if (!handle) process.stdout.write(`${JSON.stringify({ event: "failed", error: failure.toJSON() } satisfies EngineFailedLine)}\n`);
+      engineLog.error(`Unexpected error, exiting: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    };
+    process.on("uncaughtException", crash);
+    process.on("unhandledRejection", crash);
     // Watch before loading so a parent that dies during a slow model load does not leave us behind.
     const stopWatching = watchLifeline({
       onLost(reason) {
