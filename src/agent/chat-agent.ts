@@ -23,6 +23,8 @@ export interface ChatAgentOptions {
   store: ChatRepository;
   /** Earlier entries the ux model sees. */
   historyTurns?: number;
+  /** Tokens a reply gets when nothing asks for fewer (builtin.maxTokens). */
+  defaultMaxTokens: number;
 }
 
 export type TurnEvent =
@@ -40,9 +42,11 @@ export interface TurnOptions {
 
 export class ChatAgent {
   private readonly historyTurns: number;
+  private readonly defaultMaxTokens: number;
 
   constructor(private readonly options: ChatAgentOptions) {
     this.historyTurns = options.historyTurns ?? 20;
+    this.defaultMaxTokens = options.defaultMaxTokens;
   }
 
   history(session: string, limit?: number): ChatEntry[] {
@@ -78,8 +82,9 @@ export class ChatAgent {
       await this.reply(turn, [{ role: "system", content: acknowledgementSystemPrompt }, { role: "user", content }], { maxTokens: acknowledgementMaxTokens, routedBy: decision.decidedBy });
       return;
     }
+    // The router's budget is a cap on the default, so it is applied only when it is lower.
     await this.reply(turn, [{ role: "system", content: conversationSystemPrompt }, ...context, { role: "user", content }], {
-      maxTokens: decision.maxTokens,
+      maxTokens: decision.maxTokens !== undefined && decision.maxTokens < this.defaultMaxTokens ? decision.maxTokens : undefined,
       routedBy: decision.decidedBy,
     });
   }

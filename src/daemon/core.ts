@@ -45,7 +45,7 @@ export function assembleCore(options: CoreOptions): Core {
 
   const scheduler = new Scheduler({
     store,
-    pool: supervisorPool(supervisor),
+    pool: supervisorPool(supervisor, { log: (message) => log.warn(message) }),
     config: config.scheduler,
     defaultMaxTokens: config.builtin.maxTokens,
     roleStats: createRoleStatsCache({ store }),
@@ -67,7 +67,7 @@ export function assembleCore(options: CoreOptions): Core {
   const api = createApi({
     token: options.token,
     scheduler,
-    agent: new ChatAgent({ scheduler, store }),
+    agent: new ChatAgent({ scheduler, store, defaultMaxTokens: config.builtin.maxTokens }),
     events,
     plugins: () => plugins.snapshot(),
     tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
