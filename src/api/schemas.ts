@@ -1,8 +1,12 @@
 import * as v from "valibot";
+import { priorityNames } from "../cli/priority";
 
 const role = v.picklist(["ux", "task", "auto"], 'must be "ux", "task" or "auto"');
 const positiveInt = (what: string) => v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`));
-const priority = v.pipe(v.number("must be a number"), v.integer("must be a whole number"), v.minValue(-1000), v.maxValue(1000));
+const priorityNumber = v.pipe(v.number(), v.integer(), v.minValue(-1000), v.maxValue(1000));
+const priorityName = v.pipe(v.picklist(Object.keys(priorityNames)), v.transform((name) => priorityNames[name]!));
+const priority = v.union([priorityNumber, priorityName], `must be ${Object.keys(priorityNames).join(", ")} or a whole number from -1000 to 1000`);
+const taskStatus = v.picklist(["queued", "running"], 'must be "queued" or "running"');
 const nonEmptyText = v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty"));
 
 export const submitTaskSchema = v.strictObject({
@@ -13,6 +17,12 @@ export const submitTaskSchema = v.strictObject({
   max_tokens: v.optional(positiveInt("max_tokens")),
   temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
   seed: v.optional(v.pipe(v.number(), v.integer())),
+});
+
+/** Cancels every queued or running task that matches all the given filters. */
+export const cancelManySchema = v.strictObject({
+  status: v.optional(taskStatus),
+  role: v.optional(v.picklist(["ux", "task"], 'must be "ux" or "task"')),
 });
 
 const message = v.object({
@@ -34,4 +44,5 @@ export const chatCompletionSchema = v.object({
 });
 
 export type SubmitTaskBody = v.InferOutput<typeof submitTaskSchema>;
+export type CancelManyBody = v.InferOutput<typeof cancelManySchema>;
 export type ChatCompletionBody = v.InferOutput<typeof chatCompletionSchema>;

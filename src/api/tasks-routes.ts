@@ -3,7 +3,7 @@ import { streamSSE } from "hono/streaming";
 import { isFinal, type Scheduler } from "../scheduler";
 import type { TaskStatus } from "../store";
 import { TaleError } from "../errors";
-import { submitTaskSchema } from "./schemas";
+import { cancelManySchema, submitTaskSchema } from "./schemas";
 import { taskToJson } from "./task-json";
 import { parseBody, readJson } from "./validate";
 
@@ -78,6 +78,15 @@ export function tasksRoutes(scheduler: Scheduler): Hono {
       if (isFinal(current.status)) await stream.writeSSE({ event: "done", data: JSON.stringify(taskToJson(current)) });
       else await finished;
     });
+  });
+
+  // Answers once every matched task is final; an empty body cancels everything queued or running.
+  app.post("/cancel", async (c) => {
+    const raw = c.req.raw;
+    const empty = raw.body === null || raw.headers.get("content-length") === "0";
+    const filter = parseBody(cancelManySchema, empty ? {} : await readJson(raw));
+    const tasks = await scheduler.cancelMany(filter);
+    return c.json({ cancelled: tasks.filter((task) => task.status === "cancelled").length, tasks: tasks.map(taskToJson) });
   });
 
   app.post("/:id/cancel", async (c) => c.json(taskToJson(await scheduler.cancel(c.req.param("id")))));

@@ -7,6 +7,7 @@ import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
 import { retryDelay } from "./retry-delay";
 import { TaskEventHub, type TaskListener } from "./task-events";
+import { inspectAttempts, type WatchedAttempt } from "./watchdog";
 
 export interface SubmitInput {
   kind: "prompt" | "chat";
@@ -60,17 +61,34 @@ export interface SchedulerOptions {
   onAttemptEnd?: (attempt: AttemptEnd) => void;
   /** Every change of a task's status: queued, running, back to queued, final. */
   onTaskChange?: (task: Task) => void;
+  /** Something went wrong that no single caller sees, e.g. the watchdog freed a stuck slot. */
+  onAlert?: (alert: SchedulerAlert) => void;
   log?: (message: string) => void;
+}
+
+export interface SchedulerAlert {
+  severity: "warning" | "critical";
+  source: "watchdog";
+  message: string;
+}
+
+/** Which active tasks `cancelMany` stops; every given filter must match. */
+export interface CancelFilter {
+  status?: "queued" | "running";
+  role?: Role;
 }
 
 /** A request to route; `id` is the task's when it has one (a chat turn being weighed has none yet). */
 export type RouteRequest = Pick<SubmitInput, "kind" | "prompt" | "messages" | "maxTokens"> & { id?: string };
 
-interface RunningTask {
+interface RunningTask extends WatchedAttempt {
   abort: AbortController;
+  lease: EngineLease;
+  /** Set when the watchdog gave up on the attempt: its late end must change nothing. */
+  detached: boolean;
 }
 
-type AbortReason = "cancelled" | "timed_out" | "shutdown";
+type AbortReason = "cancelled" | "timed_out" | "shutdown" | "engine_lost";
 
 const retryBaseDelayMs = 200;
 const retryMaxDelayMs = 10_000;
@@ -93,6 +111,8 @@ export class Scheduler {
   private pumpAgain = false;
   private stopping = false;
   private readonly detachPool: () => void;
+  private watchdog: Timer | undefined;
+  private suspectEngines = new Set<string>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.detachPool = options.pool.onCapacity(() => this.pump());
@@ -104,6 +124,11 @@ export class Scheduler {
     const recovered = store.recoverInterrupted();
     if (recovered.length) this.options.log?.(`re-queued ${recovered.length} interrupted task(s)`);
     for (const task of store.queuedTasks()) this.armDeadline(task);
+    const interval = this.options.config.watchdogIntervalMs;
+    if (interval > 0) {
+      this.watchdog = setInterval(() => this.watchdogRound(), interval);
+      this.watchdog.unref();
+    }
     this.pump();
   }
 
@@ -113,18 +138,23 @@ export class Scheduler {
    */
   async stop(graceMs = 0): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchdog);
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await Bun.sleep(10);
     this.detachPool();
     for (const timer of this.deadlines.values()) clearTimeout(timer);
     this.deadlines.clear();
-    for (const run of this.running.values()) run.abort.abort("shutdown" satisfies AbortReason);
-    while (this.running.size) await Bun.sleep(10);
+    for (const run of this.running.values()) this.abortRun(run, "shutdown");
+    const settleBy = Date.now() + cancelGraceMs;
+    while (this.running.size && Date.now() < settleBy) await Bun.sleep(10);
+    // An engine that ignores the abort must not hold the daemon's exit hostage.
+    for (const run of [...this.running.values()]) this.detach(run);
   }
 
   /** Routes, then writes the task durably; the returned task is acknowledged. */
   async submit(input: SubmitInput): Promise<Task> {
     if (this.stopping) throw new TaleError("DAEMON_UNAVAILABLE", "tale is shutting down and takes no new tasks.", { hint: "Start it again with `tale up`." });
+    this.admit();
     const id = this.options.store.newTaskId();
     const decision: RouteDecision =
       input.role === "auto" ? await this.route({ ...input, id }) : { role: input.role, reason: "asked for", decidedBy: input.routedBy ?? "explicit" };
@@ -137,6 +167,7 @@ export class Scheduler {
       role: decision.role,
       routedBy: decision.decidedBy,
       priority: input.priority ?? 0,
+      agingMs: this.options.config.agingMs,
       // A router's budget only ever lowers the default: it saves tokens, it does not spend them.
       maxTokens: input.maxTokens ?? (decision.maxTokens !== undefined ? Math.min(decision.maxTokens, this.options.defaultMaxTokens) : undefined),
       timeoutMs: input.timeoutMs ?? (this.options.config.defaultTimeoutMs || undefined),
@@ -149,6 +180,17 @@ export class Scheduler {
     this.armDeadline(task);
     this.pump();
     return this.options.store.getTask(task.id) ?? task;
+  }
+
+  /** Backpressure: a full queue refuses new work at once rather than letting it rot. */
+  private admit(): void {
+    const { maxQueued } = this.options.config;
+    const queued = this.options.store.queuedCount();
+    if (queued < maxQueued) return;
+    throw new TaleError("OVERLOADED", `tale's queue is full (${queued} tasks waiting, the limit is ${maxQueued}).`, {
+      hint: "Retry in a moment, cancel waiting work with `tale cancel --all --status queued`, or raise scheduler.maxQueued.",
+      details: { queued, maxQueued },
+    });
   }
 
   /** The role (and optional engine and budget) for a request, as the routing policy sees it. */
@@ -187,8 +229,14 @@ export class Scheduler {
     const run = this.running.get(id);
     if (!run) return this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled before it ran.") });
     const done = this.wait(id, cancelGraceMs);
-    run.abort.abort("cancelled" satisfies AbortReason);
+    this.abortRun(run, "cancelled");
     return done;
+  }
+
+  /** Cancels every queued and running task matching the filter; resolves once all are final. */
+  async cancelMany(filter: CancelFilter = {}): Promise<Task[]> {
+    const tasks = this.options.store.activeTasks(filter);
+    return Promise.all(tasks.map((task) => this.cancel(task.id)));
   }
 
   /** Follows one task; returns an unsubscribe function. */
@@ -268,17 +316,84 @@ export class Scheduler {
   }
 
   private launch(task: Task, lease: EngineLease): void {
-    const abort = new AbortController();
-    this.running.set(task.id, { abort });
+    const run: RunningTask = { taskId: task.id, engineId: lease.engineId, abort: new AbortController(), lease, detached: false };
+    this.running.set(task.id, run);
     this.retryAt.delete(task.id);
-    void this.runAttempt(task, lease, abort).finally(() => {
+    void this.runAttempt(task, run).finally(() => {
       lease.release();
-      this.running.delete(task.id);
+      if (this.running.get(task.id) === run) this.running.delete(task.id);
       this.pump();
     });
   }
 
-  private async runAttempt(queued: Task, lease: EngineLease, abort: AbortController): Promise<void> {
+  private abortRun(run: RunningTask, reason: AbortReason): void {
+    if (run.abort.signal.aborted) return;
+    run.abortedAt = Date.now();
+    run.abort.abort(reason);
+  }
+
+  /**
+   * Finds attempts that hold a slot but will not give it back (an engine that
+   * ignores aborts, or one that died mid-answer), frees the slot, settles the
+   * task as its abort meant, and raises an alert.
+   */
+  private watchdogRound(): void {
+    const { store, pool, config } = this.options;
+    const { findings, suspects } = inspectAttempts(this.running.values(), {
+      now: Date.now(),
+      graceMs: config.watchdogIntervalMs,
+      healthy: pool.engineIds(),
+      suspects: this.suspectEngines,
+    });
+    this.suspectEngines = suspects;
+    for (const { kind, attempt: run } of findings) {
+      if (kind === "engine_gone") {
+        this.alert("warning", `task ${run.taskId} was running on engine ${run.engineId}, which is no longer healthy; it was stopped and will run again.`);
+        this.abortRun(run, "engine_lost");
+        continue;
+      }
+      this.detach(run);
+      this.alert("critical", `task ${run.taskId} still held a slot on engine ${run.engineId} after it was told to stop (${String(run.abort.signal.reason)}); the slot was freed.`);
+    }
+    // A row left running with no attempt behind it would never finish: put it back in the queue.
+    for (const task of store.activeTasks({ status: "running" })) {
+      if (this.running.has(task.id)) continue;
+      this.changed(store.requeueTask(task.id));
+      this.alert("warning", `task ${task.id} was marked running with no attempt behind it; it was queued again.`);
+    }
+    if (findings.length) this.pump();
+  }
+
+  /** Gives up on an aborted attempt that will not end: frees its slot and settles the task without it. */
+  private detach(run: RunningTask): void {
+    run.detached = true;
+    this.running.delete(run.taskId);
+    run.lease.release();
+    if (this.options.store.getTask(run.taskId)?.status === "running") this.settleAborted(run.taskId, run.abort.signal.reason as AbortReason);
+  }
+
+  private alert(severity: SchedulerAlert["severity"], message: string): void {
+    this.options.log?.(`watchdog: ${message}`);
+    this.options.onAlert?.({ severity, source: "watchdog", message });
+  }
+
+  /** Settles a task whose attempt was aborted, as the abort's reason asks. */
+  private settleAborted(id: string, reason: AbortReason): AttemptEnd["outcome"] {
+    if (reason === "cancelled") {
+      this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
+      return "cancelled";
+    }
+    if (reason === "timed_out") {
+      this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
+      return "timed_out";
+    }
+    // Shutdown: the next daemon start picks it up again. Lost engine: it runs again on a healthy one. The attempt stays counted.
+    this.changed(this.options.store.requeueTask(id));
+    return reason === "shutdown" ? "interrupted" : "retried";
+  }
+
+  private async runAttempt(queued: Task, run: RunningTask): Promise<void> {
+    const { lease, abort } = run;
     const { store } = this.options;
     const attempt = queued.attempts + 1;
     const startedAt = Date.now();
@@ -311,10 +426,15 @@ export class Scheduler {
         },
       });
       endedAt = Date.now();
+      // Free the slot before the task is written final, so whoever hears "done" finds the engine free.
+      lease.release();
+      if (run.detached) return;
       const task = this.finish(queued.id, { status: "succeeded", output: result.content, usage: result.usage, finishReason: result.finishReason });
       ended("succeeded", task, null, result.usage);
     } catch (thrown) {
       endedAt = Date.now();
+      lease.release();
+      if (run.detached) return;
       const error = toTaleError(thrown);
       const outcome = this.afterFailure(queued.id, attempt, lease, abort, error);
       ended(outcome, store.getTask(queued.id)!, error);
@@ -322,22 +442,12 @@ export class Scheduler {
   }
 
   /** Settles a failed attempt: final state, retry, or back to the queue; returns what became of it. */
-  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, error: TaleError): AttemptEnd["outcome"] {
-    const reason = abort.signal.reason as AbortReason | undefined;
-    if (abort.signal.aborted && reason === "cancelled") {
-      this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
-      return "cancelled";
-    }
-    if (abort.signal.aborted && reason === "timed_out") {
-      this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
-      return "timed_out";
-    }
-    if (abort.signal.aborted && reason === "shutdown") {
-      // The next daemon start picks it up again; the attempt stays counted.
-      this.changed(this.options.store.requeueTask(id));
-      return "interrupted";
-    }
-    if (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY") lease.reportFailure(error);
+  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, thrown: TaleError): AttemptEnd["outcome"] {
+    const lost = abort.signal.aborted && abort.signal.reason === "engine_lost";
+    if (abort.signal.aborted && !lost) return this.settleAborted(id, abort.signal.reason as AbortReason);
+    const error = lost ? new TaleError("ENGINE_CRASHED", `Engine ${lease.engineId} stopped being healthy while the task ran.`) : thrown;
+    // A lost engine is already known to the supervisor; reporting it again would count one crash twice.
+    if (!lost && (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY")) lease.reportFailure(error);
     if (error.retryable && attempt < this.options.config.maxAttempts) {
       const delay = retryDelay(attempt, error, { baseMs: retryBaseDelayMs, maxMs: retryMaxDelayMs });
       this.changed(this.options.store.requeueTask(id));
@@ -373,7 +483,7 @@ export class Scheduler {
     this.deadlines.delete(id);
     const run = this.running.get(id);
     if (run) {
-      run.abort.abort("timed_out" satisfies AbortReason);
+      this.abortRun(run, "timed_out");
       return;
     }
     const task = this.options.store.getTask(id);

@@ -62,6 +62,21 @@ export const migrations: readonly Migration[] = [
     name: "token ledger",
     sql: modelCallsMigrationSql,
   },
+  {
+    version: 4,
+    name: "queue rank with aging",
+    // queue_rank = created_at - priority * agingMs: a priority point is worth
+    // agingMs of waiting, so the order of two queued tasks never changes with
+    // time and one static index serves "what runs next" while still letting
+    // old low-priority work overtake newer high-priority work. Existing rows
+    // get the default weight of 1000 ms per point.
+    sql: `
+      ALTER TABLE tasks ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 0;
+      UPDATE tasks SET queue_rank = created_at - priority * 1000;
+      DROP INDEX tasks_queue;
+      CREATE INDEX tasks_queue ON tasks (queue_rank, id) WHERE status = 'queued';
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

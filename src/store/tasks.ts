@@ -72,7 +72,9 @@ function toTask(row: TaskRow): Task {
   };
 }
 
-const queueOrder = "ORDER BY priority DESC, created_at, id";
+/** queue_rank folds priority and aging into one static key (see migration 4). */
+const queueOrder = "ORDER BY queue_rank, id";
+const defaultAgingMs = 1000;
 /** What a run leaves behind that the next attempt must not inherit. */
 const clearRun = "status = 'queued', started_at = NULL, first_token_at = NULL, output = NULL";
 
@@ -96,8 +98,14 @@ export interface TaskRepository {
   /** running -> queued, for a retry. */
   requeueTask(id: string): Task | undefined;
   countByStatus(): Record<TaskStatus, number>;
-  /** Queued tasks in run order: priority (higher first), then first come first served. */
+  /**
+   * Queued tasks in run order: by priority, where each priority point is
+   * worth `agingMs` of waiting, then first come first served.
+   */
   queuedTasks(limit?: number): Task[];
+  queuedCount(): number;
+  /** Queued and running tasks, optionally of one status and role, oldest first. */
+  activeTasks(filter?: { status?: "queued" | "running"; role?: Role }): Task[];
   /** On daemon start: tasks left running by a previous daemon go back to the queue. */
   recoverInterrupted(): Task[];
 }
@@ -118,8 +126,9 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
   };
 
   const insert = prepare(`
-    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, routed_by, created_at)
-    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $routedBy, $createdAt)
+    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, routed_by, created_at, queue_rank)
+    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $routedBy, $createdAt,
+      $createdAt - $priority * $agingMs)
     RETURNING *`);
   const byId = prepare("SELECT * FROM tasks WHERE id = $id");
   const list = prepare(`
@@ -141,7 +150,13 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
     WHERE id = $id AND status IN ('queued', 'running') RETURNING *`);
   const requeue = prepare(`UPDATE tasks SET ${clearRun} WHERE id = $id AND status = 'running' RETURNING *`);
   const recover = prepare(`UPDATE tasks SET ${clearRun} WHERE status = 'running' RETURNING *`);
-  const queued = prepare(`SELECT * FROM tasks WHERE status = 'queued' ${queueOrder} LIMIT $limit`);
+  // The planner prefers tasks_status for "status = 'queued'" and then sorts every queued row; the partial queue index reads only the first few.
+  const queued = prepare(`SELECT * FROM tasks INDEXED BY tasks_queue WHERE status = 'queued' ${queueOrder} LIMIT $limit`);
+  const queuedCount = prepare<{ count: number }>("SELECT count(*) AS count FROM tasks WHERE status = 'queued'");
+  const active = prepare(`
+    SELECT * FROM tasks
+    WHERE status IN ('queued', 'running') AND ($status IS NULL OR status = $status) AND ($role IS NULL OR role = $role)
+    ORDER BY id`);
   const counts = prepare<{ status: TaskStatus; count: number }>("SELECT status, count(*) AS count FROM tasks GROUP BY status");
 
   const one = (row: TaskRow | null) => (row === null ? undefined : toTask(row));
@@ -158,6 +173,7 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
           roleRequested: input.roleRequested ?? "auto",
           role: input.role ?? null,
           priority: input.priority ?? 0,
+          agingMs: input.agingMs ?? defaultAgingMs,
           maxTokens: input.maxTokens ?? null,
           timeoutMs: input.timeoutMs ?? null,
           client: input.client ?? null,
@@ -197,6 +213,8 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
     // SQLite reads a negative LIMIT as "no limit".
     queuedTasks: (limit = -1) => queued.all({ limit }).map(toTask),
     recoverInterrupted: () => recover.all({}).map(toTask),
+    queuedCount: () => queuedCount.get({})!.count,
+    activeTasks: (filter = {}) => active.all({ status: filter.status ?? null, role: filter.role ?? null }).map(toTask),
   };
   return { repository, finalize: () => statements.forEach((statement) => statement.finalize()) };
 }

@@ -68,6 +68,8 @@ export interface NewTask {
   /** Set when the role is decided at submission (e.g. routing `auto` by heuristics). */
   role?: Role;
   priority?: number;
+  /** Queue wait one priority point is worth (aging); 1000 ms when absent. */
+  agingMs?: number;
   maxTokens?: number;
   timeoutMs?: number;
   client?: string;

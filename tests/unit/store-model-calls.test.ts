@@ -55,8 +55,8 @@ describe("model call ledger", () => {
   test("a database from before the ledger gains the table and keeps its tasks", () => {
     const path = join(dir, "tale.db");
     const old = new Database(path, { create: true });
-    for (const migration of migrations.filter((step) => step.name !== "token ledger")) old.run(migration.sql);
     const previous = migrations.find((step) => step.name === "token ledger")!.version - 1;
+    for (const migration of migrations.filter((step) => step.version <= previous)) old.run(migration.sql);
     old.run(`PRAGMA user_version = ${previous}`);
     old.run("INSERT INTO tasks (id, status, kind, prompt, role_requested, created_at) VALUES ('t_old', 'succeeded', 'prompt', 'kept', 'auto', 1)");
     old.close();

@@ -1,0 +1,178 @@
+/**
+ * Scheduler overhead: tasks per second through the whole daemon (HTTP API,
+ * SQLite writes, dispatch, engine call) against an engine that answers at
+ * once, next to p-queue doing the same bookkeeping in memory against the same
+ * engine. Also the dequeue cost with 10,000 tasks queued.
+ *
+ *   bun scripts/bench/scheduler.ts [--tasks 3000] [--concurrency 64] [--json]
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import PQueue from "p-queue";
+import { openStore } from "../../src/store";
+import { runClients, type ClientRun } from "./lib/clients";
+import { guardRun, onCleanup, runCleanup, stopping, tempDir } from "./lib/cleanup";
+import { killPid, memoryOf } from "./lib/processes";
+import { median } from "./lib/stats";
+import { assertBinary, createBenchHome } from "./lib/tale-home";
+
+const { values } = parseArgs({ options: { tasks: { type: "string", default: "3000" }, concurrency: { type: "string", default: "64" }, json: { type: "boolean" } } });
+const tasks = Number(values.tasks);
+const concurrency = Number(values.concurrency);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Median time of one "what runs next?" read (the scheduler asks for maxConcurrent + 64 rows) at a queue depth. */
+function dequeueMicros(depth: number): number {
+  const dir = tempDir("tale-bench-queue-");
+  const store = openStore({ path: join(dir.path, "tale.db") });
+  try {
+    for (let index = 0; index < depth; index++) store.insertTask({ kind: "prompt", prompt: `p${index}`, role: "ux", roleRequested: "ux", priority: (index % 4) * 10 - 10 });
+    const samples: number[] = [];
+    for (let round = 0; round < 300; round++) {
+      const started = performance.now();
+      store.queuedTasks(72);
+      samples.push((performance.now() - started) * 1000);
+    }
+    return median(samples);
+  } finally {
+    store.close();
+    void dir.remove();
+  }
+}
+
+async function startInstantEngine(): Promise<{ baseUrl: string; pid: number }> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "lib", "instant-engine.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+  onCleanup(() => killPid(child.pid));
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  const port = Number(new TextDecoder().decode(value).trim());
+  return { baseUrl: `http://127.0.0.1:${port}/v1`, pid: child.pid };
+}
+
+async function engineCall(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "instant", messages: [{ role: "user", content: "hi" }], stream: true }),
+  });
+  if (!response.ok) throw new Error(`instant engine answered ${response.status}`);
+  await response.text();
+}
+
+interface TaskRecord {
+  status: "queued" | "running" | "succeeded";
+  priority: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** What the daemon keeps per task, kept in a Map and run through p-queue with the same concurrency and priorities. */
+async function pQueueRun(baseUrl: string): Promise<ClientRun> {
+  const queue = new PQueue({ concurrency });
+  const records = new Map<number, TaskRecord>();
+  return runClients(tasks, concurrency, (index) => {
+    const record: TaskRecord = { status: "queued", priority: (index % 4) * 10 - 10, createdAt: Date.now() };
+    records.set(index, record);
+    return queue.add(
+      async () => {
+        record.status = "running";
+        record.startedAt = Date.now();
+        await engineCall(baseUrl);
+        record.status = "succeeded";
+        record.finishedAt = Date.now();
+      },
+      { priority: record.priority },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  assertBinary();
+  guardRun({ deadlineMs: 300_000 });
+  log("dequeue cost…");
+  const shallow = dequeueMicros(100);
+  const deep = dequeueMicros(10_000);
+
+  const engine = await startInstantEngine();
+  const cache = tempDir("tale-bench-cache-");
+  const home = createBenchHome({ cacheDir: cache.path });
+  const remote = { engine: "remote", baseUrl: engine.baseUrl, model: "instant", slots: concurrency };
+  await Bun.write(
+    join(home.home, "config.json"),
+    JSON.stringify({ models: { ux: remote, task: remote }, scheduler: { maxConcurrent: concurrency, maxQueued: tasks * 2 }, log: { level: "warn" } }),
+  );
+  await home.tale(["up"]);
+  await home.waitHealthy();
+  const { baseUrl, token, pid } = home.daemon();
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const priorities = ["low", "normal", "high", "critical"];
+
+  const viaChat = async (index: number) => {
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: "ux", messages: [{ role: "user", content: `hi ${index}` }], max_tokens: 1, priority: priorities[index % 4] }),
+    });
+    if (!response.ok) throw new Error(await response.text());
+    await response.text();
+  };
+  const viaTasks = async (index: number) => {
+    const created = await fetch(`${baseUrl}/v1/tasks`, { method: "POST", headers, body: JSON.stringify({ prompt: `hi ${index}`, role: "ux", max_tokens: 1, priority: priorities[index % 4] }) });
+    if (created.status !== 201) throw new Error(await created.text());
+    const { id, status } = (await created.json()) as { id: string; status: string };
+    if (status === "queued" || status === "running") {
+      const done = (await (await fetch(`${baseUrl}/v1/tasks/${id}?wait=30000`, { headers })).json()) as { status: string };
+      if (done.status !== "succeeded") throw new Error(done.status);
+    }
+  };
+
+  log("warm-up…");
+  await runClients(Math.min(500, tasks), concurrency, viaChat);
+  await pQueueRun(engine.baseUrl);
+  log(`daemon, ${tasks} tasks from ${concurrency} clients…`);
+  const daemonChat = await runClients(tasks, concurrency, viaChat);
+  const daemonTasks = await runClients(tasks, concurrency, viaTasks);
+  log("p-queue…");
+  const baseline = await pQueueRun(engine.baseUrl);
+  const memory = memoryOf(pid);
+  const status = await home.status();
+
+  const figures = {
+    dequeueMicros: { depth100: shallow, depth10000: deep },
+    daemonChatCompletions: daemonChat,
+    daemonTasksSubmitAndWait: daemonTasks,
+    pQueueInMemory: baseline,
+    ratio: daemonChat.perSecond / baseline.perSecond,
+    daemonRssMb: memory.rssMb,
+    daemonPeakRssMb: memory.peakMb,
+    lost: status.queue.queued + status.queue.running,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+    return;
+  }
+  const row = (label: string, run: ClientRun) =>
+    `  ${label.padEnd(44)} ${run.perSecond.toFixed(0).padStart(6)} tasks/s   p50 ${run.p50Ms.toFixed(1).padStart(6)} ms   p99 ${run.p99Ms.toFixed(1).padStart(6)} ms   failures ${run.failures}`;
+  process.stdout.write(
+    [
+      `\ntale scheduler benchmark · instant no-op engine (remote, streams one token) · ${tasks} tasks · ${concurrency} clients`,
+      `  dequeue (next ${72} of the queue)             ${shallow.toFixed(0)} µs at 100 queued · ${deep.toFixed(0)} µs at 10,000 queued`,
+      row("daemon: POST /v1/chat/completions", daemonChat),
+      row("daemon: POST /v1/tasks + GET ?wait", daemonTasks),
+      row("p-queue in memory, same engine (baseline)", baseline),
+      `  ratio daemon / p-queue                         ${figures.ratio.toFixed(2)}`,
+      `  daemon RSS ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB) · left unfinished: ${figures.lost}`,
+      "",
+    ].join("\n"),
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await runCleanup();
+}
