@@ -18,8 +18,20 @@ export function createDefaultConfig(): TaleConfig {
       contextSize: 2048,
       maxTokens: 128,
     },
-    scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0 },
-    supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
+    scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 },
+    supervisor: {
+      healthIntervalMs: 2000,
+      startTimeoutMs: 30000,
+      backoffInitialMs: 250,
+      backoffMaxMs: 30000,
+      crashLoopCount: 5,
+      crashLoopWindowMs: 60_000,
+      circuitCooldownMs: 60_000,
+      endpointFailures: 5,
+      // Generous: a large model on a CPU may think about a long prompt for a while before its first token.
+      requestIdleTimeoutMs: 120_000,
+      fallback: {},
+    },
     log: { level: "info" },
     plugins: [],
     pluginRuntime: {

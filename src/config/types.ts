@@ -79,12 +79,35 @@ export interface TaleConfig {
     maxAttempts: number;
     /** Default deadline per task in ms; 0 means none. */
     defaultTimeoutMs: number;
+    /** Queued tasks beyond which a submission is refused with OVERLOADED. */
+    maxQueued: number;
+    /**
+     * Queue wait in ms that counts as one priority point, so waiting work ages
+     * past newer work of higher priority (low = -10: ten such waits behind normal).
+     */
+    agingMs: number;
+    /** How often the watchdog looks for stuck tasks and leaked slots; 0 turns it off. */
+    watchdogIntervalMs: number;
   };
   supervisor: {
     healthIntervalMs: number;
     startTimeoutMs: number;
     backoffInitialMs: number;
     backoffMaxMs: number;
+    /** Crashes within crashLoopWindowMs that open an engine's circuit (no more restarts). */
+    crashLoopCount: number;
+    crashLoopWindowMs: number;
+    /** How long an open circuit waits before one trial start. */
+    circuitCooldownMs: number;
+    /** Failed requests in a row (HTTP 5xx, lost connection) that open a remote endpoint's circuit. */
+    endpointFailures: number;
+    /** Longest silence from an engine during one request before the attempt fails (and is retried); 0 turns it off. */
+    requestIdleTimeoutMs: number;
+    /**
+     * The role that serves a role whose engines are all failed, e.g.
+     * `{ "task": "ux" }`. Results served that way are marked degraded.
+     */
+    fallback: Partial<Record<Role, Role>>;
   };
   log: {
     level: "silent" | "error" | "warn" | "info" | "debug";

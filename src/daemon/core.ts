@@ -61,6 +61,7 @@ export function assembleCore(options: CoreOptions): Core {
       if (completed) plugins.completed(completed);
     },
     onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEvent(task) }),
+    onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),
     log: (message) => log.info(message),
   });
 

@@ -14,6 +14,7 @@ import { startPlugins } from "./plugins";
 import { formatFatalLine } from "./fatal-line";
 import { homePaths, type HomePaths } from "./home";
 import { listen } from "./listen";
+import { createConfigReloader } from "./reload";
 import { claimPidFile } from "./pid-file";
 import { removeDaemonState, writeDaemonState } from "./state-file";
 import { ensureToken } from "./token";
@@ -83,6 +84,25 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     writeDaemonState(paths.stateFile, { pid: process.pid, port: server.port ?? config.api.port, host: config.api.host, startedAt, version: taleVersion });
     log.info(`tale ${taleVersion} listening on http://${config.api.host}:${server.port} (home ${paths.home})`);
 
+    const reloader = createConfigReloader({
+      initial: config,
+      load: async () => (await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides })).config,
+      apply: (next) => (consola.level = logLevels[next.log.level]),
+    });
+    const onReload = () =>
+      void reloader.reload().then((outcome) => {
+        if (!outcome.ok) {
+          const message = `config reload refused, the last good config stays in force: ${outcome.error.message}`;
+          log.error(outcome.error.hint ? `${message} (${outcome.error.hint})` : message);
+          events.emit({ type: "alert", at: Date.now(), severity: "warning", source: "config", message });
+          return;
+        }
+        const restart = outcome.needsRestart.length ? `; changed but applied only by a restart: ${outcome.needsRestart.join(", ")}` : "";
+        log.info(`config reloaded (applied: ${outcome.applied.join(", ") || "nothing changed"}${restart})`);
+      });
+    process.on("SIGHUP", onReload);
+    cleanup.push(() => void process.off("SIGHUP", onReload));
+
     const signal = await shutdownSignal();
     log.info(`received ${signal}; draining`);
   } catch (thrown) {
@@ -111,7 +131,7 @@ function prepareHome(paths: HomePaths): void {
 
 function shutdownSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(name, () => resolve(name));
+    for (const name of ["SIGTERM", "SIGINT"] as const) process.once(name, () => resolve(name));
   });
 }
 

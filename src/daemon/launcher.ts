@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
-import { TaleError } from "../errors";
+import { TaleError, toTaleError } from "../errors";
 import { selfCommand } from "../util/self-command";
 import { findFatalLine } from "./fatal-line";
 import type { HomePaths } from "./home";
@@ -31,9 +31,15 @@ export async function findDaemon(paths: HomePaths): Promise<DaemonConnection | u
 /** Starts `tale up --foreground` detached, logging to TALE_HOME/logs, and waits until its API answers. */
 export async function launchDaemon(options: LaunchOptions): Promise<DaemonConnection> {
   const { paths } = options;
-  mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
   const logOffset = fileSize(paths.daemonLog);
-  const log = openSync(paths.daemonLog, "a", 0o600);
+  let log: number;
+  try {
+    mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
+    log = openSync(paths.daemonLog, "a", 0o600);
+  } catch (error) {
+    // A full or read-only TALE_HOME is the usual cause: say so (STORAGE) rather than crash as a bug.
+    throw toTaleError(error, "STORAGE");
+  }
   const [command, ...args] = selfCommand(["up", "--foreground", ...(options.args ?? [])]);
   const child = spawn(command!, args, {
     detached: true,

@@ -166,6 +166,47 @@ export function fromSerialized(value: SerializedError): TaleError {
 /** Wraps anything thrown into a TaleError, keeping TaleErrors as they are. */
 export function toTaleError(error: unknown, fallback: ErrorCode = "INTERNAL"): TaleError {
   if (isTaleError(error)) return error;
+  const storage = storageFailure(error);
+  if (storage) return storage;
   const message = error instanceof Error ? error.message : String(error);
   return new TaleError(fallback, message, { cause: error });
+}
+
+/**
+ * SQLite refusing a write because of the disk, not because of tale: a full
+ * or read-only TALE_HOME. Recognised by name and code so this module needs
+ * no bun:sqlite import.
+ */
+const storageCodes: Record<string, string> = {
+  SQLITE_FULL: "the disk holding TALE_HOME is full",
+  SQLITE_READONLY: "TALE_HOME is read-only",
+  SQLITE_IOERR: "the disk holding TALE_HOME failed a read or write",
+  SQLITE_CANTOPEN: "the database file cannot be opened",
+};
+
+/** The same two states as seen by plain file writes (logs, pid file, token). */
+const fileSystemCodes: Record<string, string> = {
+  ENOSPC: "the disk holding TALE_HOME is full",
+  EDQUOT: "the disk quota of TALE_HOME is used up",
+  EROFS: "TALE_HOME is on a read-only file system",
+};
+
+function storageFailure(error: unknown): TaleError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = String((error as Error & { code?: unknown }).code ?? "");
+  if (fileSystemCodes[code]) {
+    return new TaleError("STORAGE", `Could not write to TALE_HOME: ${fileSystemCodes[code]} (${error.message}).`, {
+      hint: "Free space on the disk holding TALE_HOME or make it writable, or set TALE_HOME to another folder.",
+      details: { fsCode: code },
+      cause: error,
+    });
+  }
+  if (error.name !== "SQLiteError") return undefined;
+  const family = Object.keys(storageCodes).find((known) => code === known || code.startsWith(`${known}_`));
+  if (!family) return undefined;
+  return new TaleError("STORAGE", `The task database refused a write: ${storageCodes[family]} (${error.message}).`, {
+    hint: "Free space on (or make writable) the disk holding TALE_HOME; tale keeps serving what it already stored, and nothing was written half-way.",
+    details: { sqliteCode: code },
+    cause: error,
+  });
 }

@@ -40,10 +40,66 @@ export interface ChatTarget {
 export interface ChatCallOptions {
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
+  /**
+   * Longest silence allowed before the headers and between stream events; a
+   * hung engine then fails the attempt as ENGINE_UNHEALTHY (retryable)
+   * instead of holding the task until its deadline. 0 or absent: no limit.
+   */
+  idleTimeoutMs?: number;
 }
 
 export async function streamChat(target: ChatTarget, request: ChatRequest, options: ChatCallOptions = {}): Promise<ChatResult> {
+  const idle = idleWatch(target, options.idleTimeoutMs);
+  try {
+    return await streamChatOnce(target, request, { ...options, signal: options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal }, idle.touch);
+  } catch (error) {
+    // The caller's own abort wins; only a silence that we cut short is the engine's fault.
+    if (idle.fired && !options.signal?.aborted) throw idle.error();
+    throw error;
+  } finally {
+    idle.stop();
+  }
+}
+
+interface IdleWatch {
+  signal: AbortSignal;
+  readonly fired: boolean;
+  touch(): void;
+  stop(): void;
+  error(): TaleError;
+}
+
+function idleWatch(target: ChatTarget, idleTimeoutMs: number | undefined): IdleWatch {
+  const controller = new AbortController();
+  let fired = false;
+  let timer: Timer | undefined;
+  const touch = () => {
+    if (!idleTimeoutMs) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      fired = true;
+      controller.abort();
+    }, idleTimeoutMs);
+  };
+  touch();
+  return {
+    signal: controller.signal,
+    get fired() {
+      return fired;
+    },
+    touch,
+    stop: () => clearTimeout(timer),
+    error: () =>
+      new TaleError("ENGINE_UNHEALTHY", `Engine at ${target.baseUrl} sent nothing for ${idleTimeoutMs} ms, so tale gave up on the request.`, {
+        hint: "The engine may be hung or overloaded; tale checks it and retries the task. Raise supervisor.requestIdleTimeoutMs if long prompts need more time before the first token.",
+        details: { idleTimeoutMs },
+      }),
+  };
+}
+
+async function streamChatOnce(target: ChatTarget, request: ChatRequest, options: ChatCallOptions, touch: () => void): Promise<ChatResult> {
   const response = await post(target, request, options.signal);
+  touch();
   if (!response.ok) throw await errorFromResponse(response, target);
   if (!response.body) throw new TaleError("ENGINE_UNHEALTHY", `Engine at ${target.baseUrl} sent an empty response.`);
 
@@ -52,6 +108,7 @@ export async function streamChat(target: ChatTarget, request: ChatRequest, optio
   let usage: ChatUsage | undefined;
   try {
     for await (const { data } of readServerSentEvents(response.body)) {
+      touch();
       if (data === "[DONE]") break;
       const chunk = parseChunk(data, target);
       const choice = chunk.choices?.[0];

@@ -1,5 +1,7 @@
 import type { EngineConfig, Role } from "../config/types";
 import type { SerializedError, TaleError } from "../errors";
+import type { EndpointBreaker } from "./endpoint-breaker";
+import type { CircuitState, CircuitView } from "./engine-circuit";
 import { transition, type EngineEvent, type EngineState } from "./engine-state";
 import { redactUrl } from "./redact-url";
 
@@ -19,6 +21,10 @@ export interface EngineSnapshot {
   baseUrl: string | null;
   uptimeMs: number | null;
   restarts: number;
+  /** "open" after a crash loop: no restarts until the trial start at `circuitRetryAt`. */
+  circuit: CircuitState;
+  /** ISO time of the next trial start while the circuit is open. */
+  circuitRetryAt: string | null;
   slots: { total: number; inFlight: number };
   lastError: SerializedError | null;
 }
@@ -73,6 +79,10 @@ export class EngineHandle {
   healthySince?: number;
   restarts = 0;
   lastError?: TaleError;
+  /** The engine process's circuit, set by the runner that owns it; an engine nobody runs counts as closed. */
+  circuit?: CircuitView;
+  /** Remote engines only: the breaker their requests go through. */
+  endpointBreaker?: EndpointBreaker;
   inFlight = 0;
   readonly #apiKey?: string;
   readonly #listeners: EngineHandleListeners;
@@ -94,6 +104,16 @@ export class EngineHandle {
 
   get uptimeMs(): number | undefined {
     return this.startedAt === undefined ? undefined : Date.now() - this.startedAt;
+  }
+
+  /** Healthy, and not behind an open endpoint circuit still cooling down. */
+  get acceptsRequests(): boolean {
+    return this.state === "healthy" && (this.endpointBreaker?.admits ?? true);
+  }
+
+  /** The circuit status shows: the process's while it is not closed, else the endpoint's. */
+  get shownCircuit(): CircuitView | undefined {
+    return this.circuit && this.circuit.state !== "closed" ? this.circuit : (this.endpointBreaker ?? this.circuit);
   }
 
   get freeSlots(): number {
@@ -126,7 +146,7 @@ export class EngineHandle {
   }
 
   tryAcquireSlot(): SlotLease | undefined {
-    if (this.state !== "healthy" || this.freeSlots === 0) return undefined;
+    if (!this.acceptsRequests || this.freeSlots === 0) return undefined;
     this.inFlight++;
     let released = false;
     return {
@@ -152,6 +172,8 @@ export class EngineHandle {
       baseUrl: this.baseUrl ? redactUrl(this.baseUrl) : null,
       uptimeMs: this.uptimeMs ?? null,
       restarts: this.restarts,
+      circuit: this.shownCircuit?.state ?? "closed",
+      circuitRetryAt: this.shownCircuit?.retryAt === undefined ? null : new Date(this.shownCircuit.retryAt).toISOString(),
       slots: { total: this.slots, inFlight: this.inFlight },
       lastError: this.lastError?.toJSON() ?? null,
     };

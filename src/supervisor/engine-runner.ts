@@ -1,7 +1,7 @@
 import { TaleError, toTaleError } from "../errors";
 import { backoffDelayMs, shouldResetBackoff, type BackoffPolicy } from "./backoff";
 import { describeExit, type ExitInfo } from "./child";
-import { isCrashLoop, recordCrash, type CrashLimit } from "./crash-window";
+import { createEngineCircuit, type CircuitPolicy, type EngineCircuit } from "./engine-circuit";
 import type { EngineHandle } from "./engine-handle";
 import { hintFromLog, type EngineLog } from "./engine-log";
 import type { EngineLauncher, RunningEngine } from "./launcher";
@@ -22,7 +22,7 @@ export interface EngineRunnerOptions {
   engineLog?: EngineLog;
   timing: RunnerTiming;
   backoff: BackoffPolicy;
-  crashLimit: CrashLimit;
+  circuit: CircuitPolicy;
   /** One line per crash, restart and give-up. */
   report: (message: string) => void;
 }
@@ -41,10 +41,11 @@ export class EngineRunner {
   #attempt?: Promise<void>;
   #stopping?: Promise<void>;
   #backoffTimer?: Timer;
+  #halfOpenTimer?: Timer;
   #healthTimer?: Timer;
   #checking = false;
   #healthFailures = 0;
-  #crashTimes: number[] = [];
+  readonly #circuit: EngineCircuit;
   #backoffAttempt = 0;
   /** Set when the runner kills an unresponsive engine itself, so its exit is reported for what it is. */
   #restartReason?: TaleError;
@@ -52,6 +53,8 @@ export class EngineRunner {
   constructor(options: EngineRunnerOptions) {
     this.#options = options;
     this.handle = options.handle;
+    this.#circuit = createEngineCircuit(options.circuit);
+    this.handle.circuit = this.#circuit;
   }
 
   /** Resolves after the first launch attempt, whether it succeeded or not. */
@@ -114,13 +117,13 @@ export class EngineRunner {
     handle.attach(running);
     if (running.exited) {
       const exited = running.exited;
-      handle.apply("ready");
+      this.#healthy("ready");
       void exited.then((info) => this.#exited(running, info));
     } else {
       // No process to wait for: reachability alone decides.
       const result = await running.health();
       if (this.#isStopping) return;
-      if (result.ok) handle.apply("ready");
+      if (result.ok) this.#healthy("ready");
       else {
         handle.lastError = result.error;
         handle.apply("healthFail");
@@ -145,23 +148,18 @@ export class EngineRunner {
   }
 
   #crashed(error: TaleError): void {
-    const { backoff, crashLimit, report } = this.#options;
+    const { backoff, circuit: policy, report } = this.#options;
     const { handle } = this;
+    const circuit = this.#circuit;
+    const trial = circuit.state === "half-open";
     handle.lastError = error;
     handle.apply("exited");
-    this.#crashTimes = recordCrash(this.#crashTimes, Date.now(), crashLimit);
     const hopeless = isHopeless(error);
-    if (hopeless || isCrashLoop(this.#crashTimes, crashLimit)) {
-      if (!hopeless) {
-        const times = this.#crashTimes.length;
-        handle.lastError = new TaleError(
-          error.code,
-          `Engine ${handle.id} failed ${times} time${times === 1 ? "" : "s"} within ${crashLimit.windowMs / 1000} s, so tale stopped restarting it. Last failure: ${error.message}`,
-          { hint: error.hint, cause: error },
-        );
-      }
-      report(handle.lastError!.message);
+    if (circuit.recordFailure(Date.now(), { hopeless }) === "open") {
+      handle.lastError = openedError(handle.id, error, { trial, hopeless, crashes: circuit.crashCount, policy });
+      report(handle.lastError.message);
       handle.apply("giveUp");
+      this.#halfOpenTimer = setTimeout(() => this.#tryHalfOpen(), policy.cooldownMs);
       return;
     }
     const delay = backoffDelayMs(this.#backoffAttempt++, backoff);
@@ -172,6 +170,25 @@ export class EngineRunner {
       handle.apply("backoffElapsed");
       void this.#launch();
     }, delay);
+  }
+
+  /** The cool-down of an open circuit is over: one trial start. */
+  #tryHalfOpen(): void {
+    if (this.#isStopping) return;
+    const { handle } = this;
+    this.#circuit.halfOpen();
+    this.#backoffAttempt = 0;
+    handle.restarts++;
+    this.#options.report(`Engine ${handle.id}: circuit half-open after its cool-down; trying one start.`);
+    handle.apply("halfOpen");
+    void this.#launch();
+  }
+
+  #healthy(event: "ready" | "healthOk"): void {
+    const wasTrial = this.#circuit.state === "half-open";
+    this.#circuit.recordHealthy();
+    if (wasTrial) this.#options.report(`Engine ${this.handle.id} passed its trial start; circuit closed.`);
+    this.handle.apply(event);
   }
 
   #scheduleHealthCheck(): void {
@@ -191,7 +208,7 @@ export class EngineRunner {
     const { handle } = this;
     if (result.ok) {
       this.#healthFailures = 0;
-      handle.apply("healthOk");
+      this.#healthy("healthOk");
     } else if (urgent || handle.state === "unhealthy" || ++this.#healthFailures >= this.#options.timing.unhealthyAfter) {
       handle.lastError = result.error;
       handle.apply("healthFail");
@@ -208,13 +225,15 @@ export class EngineRunner {
       cause,
     });
     this.#options.report(`${this.#restartReason.message} Killing it to restart it.`);
-    void running.stop(this.#options.timing.stopGraceMs);
+    // A frozen or deadlocked engine will not act on SIGTERM: a full grace period only delays its restart.
+    void running.stop(Math.min(this.#options.timing.stopGraceMs, unresponsiveGraceMs));
   }
 
   async #stopOnce(): Promise<void> {
     const { handle } = this;
     this.#lifetime.abort();
     clearTimeout(this.#backoffTimer);
+    clearTimeout(this.#halfOpenTimer);
     clearTimeout(this.#healthTimer);
     if (handle.state === "stopped") return;
     handle.apply("stop");
@@ -231,6 +250,37 @@ export class EngineRunner {
     if (error.hint || !engineLog) return error;
     return new TaleError(error.code, error.message, { hint: hintFromLog(engineLog), details: error.details, cause: error.cause });
   }
+}
+
+/** SIGTERM-to-SIGKILL time for an engine killed because it stopped answering. */
+const unresponsiveGraceMs = 500;
+
+interface OpenedFacts {
+  /** The failure ended a half-open trial start. */
+  trial: boolean;
+  hopeless: boolean;
+  crashes: number;
+  policy: CircuitPolicy;
+}
+
+/** Why the circuit opened, when it will try again, and what the user can do meanwhile. */
+function openedError(engineId: string, error: TaleError, facts: OpenedFacts): TaleError {
+  const { policy } = facts;
+  const retryIn = `${formatSeconds(policy.cooldownMs)} s`;
+  const why = facts.trial
+    ? `failed its trial start after the cool-down`
+    : facts.hopeless
+      ? `cannot start`
+      : `failed ${facts.crashes} time${facts.crashes === 1 ? "" : "s"} within ${formatSeconds(policy.windowMs)} s`;
+  const message = `Engine ${engineId} ${why}, so tale opened its circuit and stopped restarting it; one trial start follows in ${retryIn}. Last failure: ${error.message}`;
+  const hint =
+    error.hint ??
+    `Read TALE_HOME/logs/engine-${engineId}.log, fix the engine's command, model or port, then \`tale down && tale up\` (or wait for the trial start); \`tale explain ${error.code}\` says more.`;
+  return new TaleError(error.code, message, { hint, details: { ...error.details, circuit: "open", crashes: facts.crashes, cooldownMs: policy.cooldownMs }, cause: error });
+}
+
+function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }
 
 /** A failure that restarting cannot fix (missing model file, port taken): give up at once. */

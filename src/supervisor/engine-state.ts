@@ -24,6 +24,7 @@ export type EngineEvent =
   | "exited"
   | "retry"
   | "giveUp"
+  | "halfOpen"
   | "backoffElapsed"
   | "stop"
   | "stopped";
@@ -47,6 +48,7 @@ export const engineEvents: readonly EngineEvent[] = [
   "exited",
   "retry",
   "giveUp",
+  "halfOpen",
   "backoffElapsed",
   "stop",
   "stopped",
@@ -62,7 +64,8 @@ const transitions: Record<EngineState, Partial<Record<EngineEvent, EngineState>>
   crashed: { retry: "backoff", giveUp: "failed", stop: "stopping" },
   backoff: { backoffElapsed: "starting", stop: "stopping" },
   stopping: { stopped: "stopped" },
-  failed: { stop: "stopping" },
+  // "failed" is an open circuit: after its cool-down one trial start is made.
+  failed: { halfOpen: "starting", stop: "stopping" },
 };
 
 export function canTransition(state: EngineState, event: EngineEvent): boolean {

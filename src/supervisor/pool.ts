@@ -3,43 +3,101 @@ import { TaleError } from "../errors";
 import type { EngineLease, EnginePool, RoleAvailability } from "../scheduler/engine-pool";
 import { streamChat } from "./chat-client";
 import type { EngineHandle } from "./engine-handle";
+import { fallbackFor, type FallbackChoice } from "./role-fallback";
 import type { Supervisor } from "./supervisor";
 
-/** The supervisor as the scheduler sees it: slots on healthy engines, and news when capacity changes. */
-export function supervisorPool(supervisor: Supervisor): EnginePool {
+/** A lease that says which role really served it: never a silent fallback. */
+export interface SupervisorLease extends EngineLease {
+  role: Role;
+  /** The role asked for when another role's engine serves it; null otherwise. */
+  fallbackFrom: Role | null;
+  /** True when the serving role is a step down (task served by ux). */
+  degraded: boolean;
+}
+
+export interface SupervisorPool extends EnginePool {
+  acquire(role: Role, prefer?: string): SupervisorLease | undefined;
+}
+
+export interface SupervisorPoolOptions {
+  /** One line when a role starts and stops being served by its fallback. */
+  log?: (message: string) => void;
+}
+
+/**
+ * The supervisor as the scheduler sees it: slots on healthy engines, and news
+ * when capacity changes. A role whose engines have all failed (open circuits)
+ * is served by its configured fallback role, and the lease says so.
+ */
+export function supervisorPool(supervisor: Supervisor, options: SupervisorPoolOptions = {}): SupervisorPool {
+  const enginesOf = (role: Role) => supervisor.engines.filter((engine) => engine.role === role);
+  const fallingBack = new Set<Role>();
+  const note = (role: Role, choice: FallbackChoice | undefined) => {
+    if (choice && !fallingBack.has(role)) {
+      fallingBack.add(role);
+      options.log?.(`Every ${role} engine has failed; ${choice.role} engines serve ${role} requests${choice.degraded ? " (results marked degraded)" : ""}.`);
+    } else if (!choice && fallingBack.delete(role)) {
+      options.log?.(`A ${role} engine is back; ${role} requests no longer use the fallback.`);
+    }
+  };
+  /** The fallback to use now: only while the role itself cannot run at all. */
+  const activeFallback = (role: Role): FallbackChoice | undefined => {
+    const choice = roleAvailability(enginesOf(role), role).state === "failed" ? fallbackFor(role, supervisor.fallbacks) : undefined;
+    note(role, choice);
+    return choice;
+  };
+
   return {
     acquire(role, prefer) {
-      const preferred = prefer ? supervisor.engines.find((engine) => engine.id === prefer && engine.role === role && engine.state === "healthy" && engine.freeSlots > 0) : undefined;
-      const engine = preferred ?? supervisor.pick(role);
+      const choice = activeFallback(role);
+      const servingRole = choice?.role ?? role;
+      const preferred = prefer
+        ? supervisor.engines.find((engine) => engine.id === prefer && engine.role === servingRole && engine.acceptsRequests && engine.freeSlots > 0)
+        : undefined;
+      const engine = preferred ?? supervisor.pick(servingRole);
       const slot = engine?.tryAcquireSlot();
       if (!engine || !slot) return undefined;
       const target = { baseUrl: engine.baseUrl!, model: engine.model, apiKey: engine.apiKey };
-      const lease: EngineLease = {
+      return {
         engineId: engine.id,
         model: engine.model,
-        chat: (request, options) => streamChat(target, request, options),
+        role: servingRole,
+        fallbackFrom: choice ? role : null,
+        degraded: choice?.degraded ?? false,
+        chat: (request, callOptions) => {
+          const call = () => streamChat(target, request, { idleTimeoutMs: supervisor.requestIdleTimeoutMs, ...callOptions });
+          return engine.endpointBreaker ? engine.endpointBreaker.execute(call) : call();
+        },
         reportFailure: (error) => supervisor.markCrashed(engine, error),
         release: slot.release,
       };
-      return lease;
     },
     engineIds: () => ({
-      ux: supervisor.engines.filter((engine) => engine.role === "ux" && engine.state === "healthy").map((engine) => engine.id),
-      task: supervisor.engines.filter((engine) => engine.role === "task" && engine.state === "healthy").map((engine) => engine.id),
+      ux: enginesOf("ux").filter((engine) => engine.state === "healthy").map((engine) => engine.id),
+      task: enginesOf("task").filter((engine) => engine.state === "healthy").map((engine) => engine.id),
     }),
-    availability: (role) => roleAvailability(supervisor.engines.filter((engine) => engine.role === role), role),
+    availability(role) {
+      const own = roleAvailability(enginesOf(role), role);
+      const choice = activeFallback(role);
+      if (own.state !== "failed" || !choice) return own;
+      const standIn = roleAvailability(enginesOf(choice.role), choice.role);
+      // Both failed: the role's own reason is the one the user needs.
+      return standIn.state === "failed" ? own : standIn;
+    },
     onCapacity: (listener) => supervisor.hooks.hook("engine:capacity", () => listener()),
   };
 }
 
 /**
- * "failed" only when waiting cannot help: every engine of the role was given
- * up on, or there is none. Engines not started yet count as starting, since
- * the daemon may start its scheduler before its engines.
+ * "failed" only when waiting cannot help soon: every engine of the role has
+ * an open circuit (a crash-looping process, or an endpoint failing request
+ * after request), or there is none. Engines not started yet count as
+ * starting, since the daemon may start its scheduler before its engines.
  */
 function roleAvailability(engines: readonly EngineHandle[], role: Role): RoleAvailability {
-  if (engines.some((engine) => engine.state === "healthy")) return { state: "ready" };
-  if (engines.some((engine) => engine.state !== "failed")) return { state: "starting" };
+  if (engines.some((engine) => engine.acceptsRequests)) return { state: "ready" };
+  const down = (engine: EngineHandle) => engine.state === "failed" || (engine.state === "healthy" && !engine.acceptsRequests);
+  if (!engines.every(down)) return { state: "starting" };
   const cause = engines.find((engine) => engine.lastError)?.lastError;
   return {
     state: "failed",

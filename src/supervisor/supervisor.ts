@@ -6,6 +6,9 @@ import { TaleError } from "../errors";
 import { selfCommand } from "../util/self-command";
 import { defineBackoffPolicy } from "./backoff";
 import { defaultCrashLimit, type CrashLimit } from "./crash-window";
+import type { CircuitPolicy } from "./engine-circuit";
+import { createEndpointBreaker } from "./endpoint-breaker";
+import type { RoleFallbacks } from "./role-fallback";
 import { EngineHandle, type EngineHandleListeners, type EngineSnapshot } from "./engine-handle";
 import { openEngineLog, type EngineLog } from "./engine-log";
 import { EngineRunner, type RunnerTiming } from "./engine-runner";
@@ -16,14 +19,24 @@ import { remoteApiKey, remoteLauncher } from "./remote";
 import { builtinLauncher } from "./spawn-builtin";
 import { commandArgs, processLauncher } from "./spawn-process";
 
+/** The circuit keys have defaults here so callers that build a config slice by hand may leave them out. */
+type CircuitKeys = "crashLoopCount" | "crashLoopWindowMs" | "circuitCooldownMs" | "endpointFailures" | "requestIdleTimeoutMs" | "fallback";
+export type SupervisorConfig = Pick<TaleConfig, "models" | "builtin"> & {
+  supervisor: Omit<TaleConfig["supervisor"], CircuitKeys> & Partial<Pick<TaleConfig["supervisor"], CircuitKeys>>;
+};
+
+const defaultCircuitCooldownMs = 60_000;
+const defaultEndpointFailures = 5;
+
 export interface SupervisorOptions {
-  config: Pick<TaleConfig, "models" | "builtin" | "supervisor">;
+  config: SupervisorConfig;
   /** The engines to run when the caller has already resolved `config.models` ("default" models, checked paths). */
   engines?: Record<Role, EngineConfig[]>;
   /** Each engine process appends its output to `engine-<id>.log` here. */
   logDir: string;
   /** How to start `tale engine …`; defaults to this program itself. */
   engineCommand?: (args: string[]) => string[];
+  /** Overrides supervisor.crashLoopCount and supervisor.crashLoopWindowMs. */
   crashLimit?: CrashLimit;
   /** Consecutive failed health checks before an engine counts as unhealthy. Default 3. */
   unhealthyAfter?: number;
@@ -51,6 +64,10 @@ export interface Supervisor {
   snapshot(): EngineSnapshot[];
   /** The least loaded healthy engine of the role with a free slot. */
   pick(role: Role): EngineHandle | undefined;
+  /** The role standing in for each role whose engines have all failed (supervisor.fallback). */
+  readonly fallbacks: RoleFallbacks;
+  /** Longest silence allowed from an engine within one request; 0: no limit. */
+  readonly requestIdleTimeoutMs: number;
   /** A request on this engine broke: check its health now rather than at the next interval. */
   markCrashed(engine: EngineHandle | string, error: TaleError): void;
 }
@@ -114,8 +131,21 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       case "remote": {
         const apiKey = remoteApiKey(engine, id);
         const slots = engine.slots ?? defaultSlots.remote;
+        const handle = new EngineHandle({ id, role, kind: "remote", model: engine.model, slots, apiKey }, listeners);
+        handle.endpointBreaker = createEndpointBreaker(id, {
+          failures: config.supervisor.endpointFailures ?? defaultEndpointFailures,
+          cooldownMs: circuit.cooldownMs,
+          onOpen(error) {
+            handle.lastError = error;
+            report(error.message);
+          },
+          onClose() {
+            report(`Engine ${id} answered its trial request; circuit closed.`);
+            emit("engine:capacity", role);
+          },
+        });
         return {
-          handle: new EngineHandle({ id, role, kind: "remote", model: engine.model, slots, apiKey }, listeners),
+          handle,
           launcher: remoteLauncher({ config: engine, apiKey, healthTimeoutMs }),
         };
       }
@@ -129,11 +159,16 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     stopGraceMs: options.stopGraceMs ?? 2000,
   };
   const backoff = defineBackoffPolicy({ initialMs: config.supervisor.backoffInitialMs, maxMs: config.supervisor.backoffMaxMs });
-  const crashLimit = options.crashLimit ?? defaultCrashLimit;
+  const circuit: CircuitPolicy = {
+    maxCrashes: config.supervisor.crashLoopCount ?? defaultCrashLimit.maxCrashes,
+    windowMs: config.supervisor.crashLoopWindowMs ?? defaultCrashLimit.windowMs,
+    ...options.crashLimit,
+    cooldownMs: config.supervisor.circuitCooldownMs ?? defaultCircuitCooldownMs,
+  };
   let runners: EngineRunner[];
   try {
     runners = engineSpecs(options.engines ?? config.models).map(
-      (spec) => new EngineRunner({ ...prepare(spec), timing, backoff, crashLimit, report }),
+      (spec) => new EngineRunner({ ...prepare(spec), timing, backoff, circuit, report }),
     );
   } catch (error) {
     for (const engineLog of engineLogs) engineLog.close();
@@ -150,6 +185,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const supervisor: Supervisor = {
     hooks,
     engines,
+    fallbacks: { ...config.supervisor.fallback },
+    requestIdleTimeoutMs: config.supervisor.requestIdleTimeoutMs ?? 0,
     start() {
       if (stopped) return Promise.reject(new TaleError("INTERNAL", "The supervisor was stopped; create a new one to start engines again."));
       started ??= (async () => {
@@ -175,7 +212,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     pick(role) {
       let best: EngineHandle | undefined;
       for (const engine of engines) {
-        if (engine.role !== role || engine.state !== "healthy" || engine.freeSlots === 0) continue;
+        if (engine.role !== role || !engine.acceptsRequests || engine.freeSlots === 0) continue;
         if (!best || engine.inFlight / engine.slots < best.inFlight / best.slots) best = engine;
       }
       return best;

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { EngineConfig, ProcessEngineConfig, Role, TaleConfig } from "../../src/config/types";
-import type { EngineSnapshot, EngineState, Supervisor } from "../../src/supervisor";
+import type { EngineSnapshot, EngineState, Supervisor, SupervisorConfig } from "../../src/supervisor";
 
 export const miniServerScript = resolve(import.meta.dir, "mini-server.ts");
 
@@ -8,7 +8,7 @@ export const miniServerScript = resolve(import.meta.dir, "mini-server.ts");
 export function supervisionConfig(
   models: Partial<Record<Role, EngineConfig | EngineConfig[]>>,
   supervisor: Partial<TaleConfig["supervisor"]> = {},
-): Pick<TaleConfig, "models" | "builtin" | "supervisor"> {
+): SupervisorConfig {
   return {
     models: { ux: [], task: [], ...models },
     builtin: { threads: 1, slots: 2, contextSize: 256, maxTokens: 16 },

@@ -49,7 +49,7 @@ describe("loading", () => {
       api: { host: "127.0.0.1", port: 8253 },
       models: { ux: { engine: "builtin", model: "default" }, task: { engine: "builtin", model: "default" } },
       builtin: { threads: Math.max(1, Math.floor(availableParallelism() / 2)), slots: 2, contextSize: 2048, maxTokens: 128 },
-      scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0 },
+      scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 },
       supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
       log: { level: "info" },
     });
@@ -107,7 +107,7 @@ describe("loading", () => {
     const { config } = loaded;
     expect(config.api).toEqual({ host: "127.0.0.1", port: 1005 });
     expect(config.log.level).toBe("warn");
-    expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0 });
+    expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 });
     expect(config.builtin.slots).toBe(4);
     // An empty variable counts as unset.
     expect(config.builtin.threads).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));

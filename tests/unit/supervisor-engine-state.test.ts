@@ -23,6 +23,7 @@ const allowed: [EngineState, EngineEvent, EngineState][] = [
   ["backoff", "backoffElapsed", "starting"],
   ["backoff", "stop", "stopping"],
   ["stopping", "stopped", "stopped"],
+  ["failed", "halfOpen", "starting"],
   ["failed", "stop", "stopping"],
 ];
 
