@@ -10,6 +10,10 @@ export interface TaskJson {
   role_requested: string;
   /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
   routed_by: string | null;
+  /** The role asked for, when a fallback role's engine answered instead. */
+  fallback_from: string | null;
+  /** The answer came from a lesser model than asked for (task served by ux). */
+  degraded: boolean;
   engine: string | null;
   model: string | null;
   priority: number;
@@ -34,6 +38,8 @@ export function taskToJson(task: Task): TaskJson {
     role: task.role,
     role_requested: task.roleRequested,
     routed_by: task.routedBy,
+    fallback_from: task.fallbackFrom,
+    degraded: task.degraded,
     engine: task.engine,
     model: task.model,
     priority: task.priority,

@@ -21,6 +21,12 @@ export type RoleAvailability = { state: "ready" | "starting" } | { state: "faile
 export interface EngineLease {
   engineId: string;
   model: string;
+  /** The role whose engine serves; differs from the task's when a fallback role serves it. */
+  role?: Role;
+  /** The role asked for, when a fallback role serves it. */
+  fallbackFrom?: Role | null;
+  /** The answer comes from a lesser model than asked for. */
+  degraded?: boolean;
   chat(request: ChatRequest, options: ChatCallOptions): Promise<ChatResult>;
   /** Tells the supervisor the engine broke mid-request so it checks it now. */
   reportFailure(error: TaleError): void;

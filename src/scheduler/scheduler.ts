@@ -398,14 +398,20 @@ export class Scheduler {
     const attempt = queued.attempts + 1;
     const startedAt = Date.now();
     let firstTokenAt: number | undefined;
-    this.changed(store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt }));
+    const fallbackFrom = lease.fallbackFrom ?? null;
+    this.changed(
+      store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt, fallbackFrom, degraded: lease.degraded }),
+    );
+    // Never silent: the task records it, the log says it, and the user sees it with the answer.
+    if (fallbackFrom) this.options.log?.(`task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`);
     // Measured when the engine answers, before the task is written as finished, so it never exceeds the task's own latency.
     let endedAt = startedAt;
     const ended = (outcome: AttemptEnd["outcome"], task: Task, error: TaleError | null, usage = { promptTokens: 0, completionTokens: 0 }) =>
       this.options.onAttemptEnd?.({
         task,
         attempt,
-        role: queued.role as Role,
+        // The ledger prices the model that answered, which is the fallback's when one served.
+        role: lease.role ?? (queued.role as Role),
         engine: lease.engineId,
         model: lease.model,
         outcome,

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { chatMigrationSql } from "./chat.ts";
+import { taskFallbackMigration } from "./task-fallback.ts";
 import { modelCallsMigrationSql } from "./model-calls.ts";
 
 /**
@@ -77,6 +78,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX tasks_queue ON tasks (queue_rank, id) WHERE status = 'queued';
     `,
   },
+  taskFallbackMigration,
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { Role } from "../config/types.ts";
 import { type ErrorCode, TaleError } from "../errors/index.ts";
 import { createIdGenerator } from "./ids.ts";
+import { taskFallbackFields } from "./task-fallback.ts";
 import type { ChatMessage, ListTasksOptions, NewTask, RoleRequest, RunStart, Task, TaskKind, TaskResult, TaskStatus } from "./types.ts";
 import { taskStatuses } from "./types.ts";
 
@@ -32,6 +33,8 @@ interface TaskRow {
   finish_reason: string | null;
   client: string | null;
   routed_by: string | null;
+  fallback_from: string | null;
+  degraded: number;
 }
 
 function since(from: number, to: number | null): number | null {
@@ -66,6 +69,7 @@ function toTask(row: TaskRow): Task {
     finishReason: row.finish_reason,
     client: row.client,
     routedBy: row.routed_by,
+    ...taskFallbackFields(row),
     queueWaitMs: since(row.created_at, row.started_at),
     ttftMs: since(row.created_at, row.first_token_at),
     totalMs: since(row.created_at, row.finished_at),
@@ -76,7 +80,7 @@ function toTask(row: TaskRow): Task {
 const queueOrder = "ORDER BY queue_rank, id";
 const defaultAgingMs = 1000;
 /** What a run leaves behind that the next attempt must not inherit. */
-const clearRun = "status = 'queued', started_at = NULL, first_token_at = NULL, output = NULL";
+const clearRun = "status = 'queued', started_at = NULL, first_token_at = NULL, output = NULL, fallback_from = NULL, degraded = 0";
 
 export interface TaskRepository {
   /** Returns once the row is committed. */
@@ -137,7 +141,7 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
     ORDER BY id DESC LIMIT $limit`);
   const running = prepare(`
     UPDATE tasks SET status = 'running', role = $role, engine = $engine, model = $model, attempts = $attempt,
-      started_at = $at, first_token_at = NULL
+      started_at = $at, first_token_at = NULL, fallback_from = $fallbackFrom, degraded = $degraded
     WHERE id = $id AND status = 'queued' RETURNING *`);
   const firstToken = prepare(`
     UPDATE tasks SET first_token_at = $at
@@ -185,7 +189,18 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
     listTasks: (options = {}) =>
       list.all({ status: options.status ?? null, before: options.before ?? null, limit: options.limit ?? 50 }).map(toTask),
     markRunning: (id, run) =>
-      one(running.get({ id, role: run.role, engine: run.engine, model: run.model ?? null, attempt: run.attempt, at: now() })),
+      one(
+        running.get({
+          id,
+          role: run.role,
+          engine: run.engine,
+          model: run.model ?? null,
+          attempt: run.attempt,
+          fallbackFrom: run.fallbackFrom ?? null,
+          degraded: run.degraded ? 1 : 0,
+          at: now(),
+        }),
+      ),
     markFirstToken: (id, at = now()) => one(firstToken.get({ id, at })),
     finishTask: (id, result) => {
       const row =

@@ -50,6 +50,10 @@ export interface Task {
   client: string | null;
   /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
   routedBy: string | null;
+  /** The role this run was asked for, when another role's engine served it (supervisor.fallback); null otherwise. */
+  fallbackFrom: Role | null;
+  /** True when the answer came from a lesser model than asked for (task served by ux). */
+  degraded: boolean;
   /** Creation to the latest attempt's start. */
   queueWaitMs: number | null;
   /** Creation to the first token: what the caller waited. */
@@ -82,6 +86,8 @@ export interface RunStart {
   model?: string;
   /** Number of this attempt, counting from 1. */
   attempt: number;
+  fallbackFrom?: Role | null;
+  degraded?: boolean;
 }
 
 export interface TaskResult {

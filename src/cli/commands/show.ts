@@ -3,7 +3,7 @@ import { colors } from "consola/utils";
 import type { TaskJson } from "../../api/task-json";
 import { formatDuration } from "../../util/duration";
 import { useDaemon } from "../context";
-import { statusColor } from "../output/task-view";
+import { fallbackNote, statusColor } from "../output/task-view";
 
 export default defineCommand({
   meta: { name: "show", description: "Show one task in full" },
@@ -30,6 +30,7 @@ export default defineCommand({
       ["timings", `queue ${ms(task.timings.queue_wait_ms)} · first token ${ms(task.timings.ttft_ms)} · total ${ms(task.timings.total_ms)}`],
       ["created", new Date(task.created_at).toISOString()],
     ];
+    if (task.fallback_from) rows.push(["fallback", fallbackNote(task)]);
     if (task.error) rows.push(["error", `${task.error.message} [${task.error.code}]${task.error.hint ? `\n           → ${task.error.hint}` : ""}`]);
     for (const [key, value] of rows) process.stdout.write(`${colors.dim(key.padEnd(10))} ${value}\n`);
     process.stdout.write(`\n${colors.dim("prompt")}\n${task.prompt}\n`);

@@ -36,11 +36,12 @@ function renderStatus(report: StatusReport): string {
     colors.dim(`  home ${daemon.home}${daemon.configSources.length ? ` · config ${daemon.configSources.join(", ")}` : ""}`),
     "",
     table(
-      ["ENGINE", "ROLE", "STATE", "PID", "MODEL", "PORT", "UPTIME", "RESTARTS"],
+      ["ENGINE", "ROLE", "STATE", "CIRCUIT", "PID", "MODEL", "PORT", "UPTIME", "RESTARTS"],
       engines.map((engine) => [
         engine.id,
         engine.role,
         stateColor(engine.state)(engine.state),
+        circuitText(engine.circuit, engine.circuitRetryAt),
         engine.pid ? String(engine.pid) : "-",
         engine.model,
         engine.port ? String(engine.port) : "-",
@@ -69,4 +70,11 @@ function stateColor(state: string): (text: string) => string {
   if (state === "healthy") return colors.green;
   if (state === "failed" || state === "crashed") return colors.red;
   return colors.yellow;
+}
+
+/** An open circuit says when its one trial start comes. */
+function circuitText(circuit: string, retryAt: string | null): string {
+  if (circuit === "closed") return colors.green(circuit);
+  if (circuit === "open") return colors.red(retryAt ? `open, retry ${new Date(retryAt).toLocaleTimeString()}` : "open");
+  return colors.yellow(circuit);
 }

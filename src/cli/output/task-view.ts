@@ -11,7 +11,13 @@ export function taskFooter(task: TaskJson): string {
     task.latency_ms !== null ? formatDuration(task.latency_ms) : undefined,
     task.attempts > 1 ? `${task.attempts} attempts` : undefined,
   ].filter(Boolean);
-  return colors.dim(parts.join(" · "));
+  const line = colors.dim(parts.join(" · "));
+  return task.fallback_from ? `${line}\n${colors.yellow(fallbackNote(task))}` : line;
+}
+
+/** Said whenever a fallback role answered: a degraded answer must never pass for the real thing. */
+export function fallbackNote(task: TaskJson): string {
+  return `${task.degraded ? "degraded: " : ""}answered by ${task.engine ?? "another engine"} because no ${task.fallback_from} engine could run (supervisor.fallback)`;
 }
 
 export function statusColor(status: TaskJson["status"]): (text: string) => string {
