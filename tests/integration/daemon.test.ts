@@ -142,6 +142,26 @@ describe("daemon on the default models", () => {
     await waitFor(async () => (await tale.json(["status"])).engines.every((engine: { slots: { inFlight: number } }) => engine.slots.inFlight === 0), 2_000, "the slot to be freed");
   });
 
+  test("a client that disconnects from a streaming request cancels its task and frees the slot", async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "task", messages: [{ role: "user", content: "a long story" }], max_tokens: 1800, stream: true }),
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const id = /"id":"chatcmpl-(t_\w+)"/.exec(first)![1]!;
+    abort.abort();
+    const task = await waitFor(async () => {
+      const current = await tale.json(["show", id]);
+      return current.status === "cancelled" ? current : undefined;
+    }, 5_000, "the task to be cancelled");
+    expect(task.usage.completion_tokens).toBeLessThan(1800);
+    await waitFor(async () => (await tale.json(["status"])).engines.every((engine: { slots: { inFlight: number } }) => engine.slots.inFlight === 0), 2_000, "the slot to be freed");
+  });
+
   test("an unknown OpenAI model name gets a 404 that lists the valid ones", async () => {
     const response = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: "POST",
