@@ -22,6 +22,7 @@ export function createDefaultConfig(): TaleConfig {
     supervisor: {
       healthIntervalMs: 2000,
       startTimeoutMs: 30000,
+      memoryBudgetMb: 0,
       backoffInitialMs: 250,
       backoffMaxMs: 30000,
       crashLoopCount: 5,

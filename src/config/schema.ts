@@ -77,6 +77,7 @@ export const sectionSchemas = {
   supervisor: v.strictObject({
     healthIntervalMs: atLeast(1),
     startTimeoutMs: atLeast(1),
+    memoryBudgetMb: atLeast(0),
     backoffInitialMs: atLeast(0),
     backoffMaxMs: atLeast(0),
     crashLoopCount: atLeast(1),

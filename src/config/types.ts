@@ -92,6 +92,8 @@ export interface TaleConfig {
   supervisor: {
     healthIntervalMs: number;
     startTimeoutMs: number;
+    /** Memory all built-in engines together may use, in MB; an engine that would not fit is not started. 0: no limit. */
+    memoryBudgetMb: number;
     backoffInitialMs: number;
     backoffMaxMs: number;
     /** Crashes within crashLoopWindowMs that open an engine's circuit (no more restarts). */

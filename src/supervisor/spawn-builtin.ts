@@ -6,6 +6,7 @@ import { superviseChild } from "./child";
 import type { EngineLog } from "./engine-log";
 import { createHealthProbe } from "./health";
 import { loopback, type EngineLauncher } from "./launcher";
+import { estimateBuiltinBytes, type MemoryBudget } from "./memory-budget";
 
 export interface BuiltinLauncherOptions {
   engineId: string;
@@ -17,6 +18,8 @@ export interface BuiltinLauncherOptions {
   /** Turns engine arguments into a command line; `selfCommand` in production. */
   engineCommand: (args: string[]) => string[];
   healthTimeoutMs: number;
+  /** Admission control; absent means no limit. */
+  budget?: MemoryBudget;
 }
 
 export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher {
@@ -33,10 +36,15 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         ...["--max-tokens", String(defaults.maxTokens)],
         ...["--name", options.engineId],
       ];
+      const release = options.budget?.reserve(
+        options.engineId,
+        estimateBuiltinBytes({ modelPath: options.modelPath, contextSize: config.contextSize ?? defaults.contextSize, slots: config.slots ?? defaults.slots }),
+      );
       // stdin stays an open, silent pipe: its EOF is how the engine learns that
       // the daemon is gone, so it is only closed when stopping.
       const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
       const child = superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin });
+      if (release) void child.exited.then(release);
       onSpawn(child.killNow);
       let ready: EngineReadyLine;
       try {

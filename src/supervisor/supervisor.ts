@@ -3,6 +3,7 @@ import { consola } from "consola";
 import { createHooks, type Hookable } from "hookable";
 import type { BuiltinEngineConfig, EngineConfig, Role, TaleConfig } from "../config/types";
 import { TaleError } from "../errors";
+import { createMemoryBudget } from "./memory-budget";
 import { selfCommand } from "../util/self-command";
 import { defineBackoffPolicy } from "./backoff";
 import { defaultCrashLimit, type CrashLimit } from "./crash-window";
@@ -19,8 +20,8 @@ import { remoteApiKey, remoteLauncher } from "./remote";
 import { builtinLauncher } from "./spawn-builtin";
 import { commandArgs, processLauncher } from "./spawn-process";
 
-/** The circuit keys have defaults here so callers that build a config slice by hand may leave them out. */
-type CircuitKeys = "crashLoopCount" | "crashLoopWindowMs" | "circuitCooldownMs" | "endpointFailures" | "requestIdleTimeoutMs" | "fallback";
+/** The circuit and budget keys have defaults here so callers that build a config slice by hand may leave them out. */
+type CircuitKeys = "crashLoopCount" | "crashLoopWindowMs" | "circuitCooldownMs" | "endpointFailures" | "requestIdleTimeoutMs" | "fallback" | "memoryBudgetMb";
 export type SupervisorConfig = Pick<TaleConfig, "models" | "builtin"> & {
   supervisor: Omit<TaleConfig["supervisor"], CircuitKeys> & Partial<Pick<TaleConfig["supervisor"], CircuitKeys>>;
 };
@@ -80,6 +81,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const report = options.log ?? ((message: string) => consola.withTag("supervisor").info(message));
   const hooks = createHooks<SupervisorHooks>();
   const healthTimeoutMs = options.healthTimeoutMs ?? Math.min(2000, config.supervisor.healthIntervalMs);
+  const budgetMb = config.supervisor.memoryBudgetMb ?? 0;
+  const budget = budgetMb > 0 ? createMemoryBudget(budgetMb * 1_048_576) : undefined;
 
   // A failing hook listener is reported, never allowed to break supervision.
   const emit = <Name extends keyof SupervisorHooks>(name: Name, ...args: Parameters<SupervisorHooks[Name]>) =>
@@ -114,6 +117,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
             log: engineLog,
             engineCommand: options.engineCommand ?? selfCommand,
             healthTimeoutMs,
+            budget,
           }),
           engineLog,
         };
