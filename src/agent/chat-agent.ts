@@ -30,6 +30,7 @@ export interface ChatAgentOptions {
 export type TurnEvent =
   | { type: "route"; role: Role; reason: string; decidedBy: string }
   | { type: "delta"; text: string }
+  | { type: "restart"; reason: string }
   | { type: "task"; id: string }
   | { type: "reply"; content: string; taskId: string; usage: { promptTokens: number; completionTokens: number }; latencyMs: number | null };
 
@@ -113,6 +114,8 @@ export class ChatAgent {
     return new Promise((resolve) => {
       const unsubscribe = scheduler.watch(task.id, (event) => {
         if (event.type === "delta") turn.onEvent({ type: "delta", text: event.text });
+        // The engine broke mid-reply and the reply starts over: say so rather than splice two answers.
+        if (event.type === "retry") turn.onEvent({ type: "restart", reason: event.error.message });
         if (event.type === "done") {
           unsubscribe();
           turn.signal?.removeEventListener("abort", cancel);

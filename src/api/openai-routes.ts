@@ -47,9 +47,24 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
 
       // A client that goes away no longer wants the answer; free the engine slot.
       stream.onAbort(() => void scheduler.cancel(task.id));
+      // A retry is invisible until the client has seen part of an answer; after that a second
+      // answer would be spliced onto the first, so the stream ends with an error instead.
+      let sentContent = false;
+      let brokenMidAnswer: TaleError | undefined;
       const finished = new Promise<Task>((resolve) => {
         const unsubscribe = scheduler.watch(task.id, (event) => {
-          if (event.type === "delta") void chunk({ content: event.text });
+          if (event.type === "delta") {
+            sentContent = true;
+            void chunk({ content: event.text });
+          }
+          if (event.type === "retry" && sentContent) {
+            unsubscribe();
+            brokenMidAnswer = new TaleError("ENGINE_CRASHED", "The engine failed after part of the answer was streamed; the text above is incomplete.", {
+              hint: "Send the request again; tale restarts failed engines by itself.",
+            });
+            void scheduler.cancel(task.id);
+            resolve(scheduler.get(task.id));
+          }
           if (event.type === "done") {
             unsubscribe();
             resolve(event.task);
@@ -60,8 +75,8 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
       // The task may have ended before the subscription above was made.
       const current = scheduler.get(task.id);
       const done = isFinal(current.status) ? current : await finished;
-      if (done.status !== "succeeded") {
-        const error = taskFailure(done);
+      if (brokenMidAnswer || done.status !== "succeeded") {
+        const error = brokenMidAnswer ?? taskFailure(done);
         await stream.writeSSE({ data: JSON.stringify({ error: { ...error.toJSON(), type: "tale_error" } }) });
       } else {
         await chunk({}, done.finishReason ?? "stop");

@@ -79,6 +79,25 @@ describe("faults from an endpoint (fault injector as a remote engine)", () => {
     expect(faults.chatRequests.map((request) => request.fault)).toEqual(["malformed", "ok"]);
   });
 
+  test("a stream that breaks after part of the answer reached a streaming client ends with an error, never a spliced answer", async () => {
+    const { tale, faults } = await faultyDaemon();
+    faults.plan({ kind: "malformed" });
+    const state = JSON.parse(await Bun.file(`${tale.home}/daemon.json`).text());
+    const token = (await Bun.file(`${tale.home}/token`).text()).trim();
+    const response = await fetch(`http://127.0.0.1:${state.port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "task", messages: [{ role: "user", content: "hello" }], stream: true }),
+    });
+    const events = (await response.text()).split("\n\n").filter(Boolean).map((block) => block.replace(/^data: /, ""));
+    expect(events.at(-1)).toBe("[DONE]");
+    const parsed = events.slice(0, -1).map((event) => JSON.parse(event));
+    const text = parsed.map((event) => event.choices?.[0]?.delta?.content ?? "").join("");
+    expect(text).toBe("par");
+    expect(parsed.at(-1).error.code).toBe("ENGINE_CRASHED");
+    expect(parsed.at(-1).error.message).toContain("incomplete");
+  });
+
   test("a hanging response: the task's deadline fires with TIMEOUT, and the engine keeps serving", async () => {
     const { tale, faults } = await faultyDaemon();
     faults.plan({ kind: "hang" });

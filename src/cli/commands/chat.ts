@@ -47,6 +47,7 @@ async function runTurn(client: ChatClient, screen: ChatScreen, session: string, 
   screen.write(colors.green("tale › "));
   await client.turn(session, content, (event) => {
     if (event.type === "delta") screen.write(event.text);
+    if (event.type === "restart") screen.write(`\n${colors.yellow(`↻ ${event.reason} Starting the answer over:`)}\n`);
     if (event.type === "task") {
       const followed = followTask(client, screen, event.id);
       background.add(followed);
