@@ -14,7 +14,7 @@ import { startPlugins } from "./plugins";
 import { formatFatalLine } from "./fatal-line";
 import { homePaths, type HomePaths } from "./home";
 import { listen } from "./listen";
-import { createConfigReloader } from "./reload";
+import { createConfigReloader, reloadOnHangup } from "./reload";
 import { claimPidFile } from "./pid-file";
 import { removeDaemonState, writeDaemonState } from "./state-file";
 import { ensureToken } from "./token";
@@ -89,19 +89,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       load: async () => (await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides })).config,
       apply: (next) => (consola.level = logLevels[next.log.level]),
     });
-    const onReload = () =>
-      void reloader.reload().then((outcome) => {
-        if (!outcome.ok) {
-          const message = `config reload refused, the last good config stays in force: ${outcome.error.message}`;
-          log.error(outcome.error.hint ? `${message} (${outcome.error.hint})` : message);
-          events.emit({ type: "alert", at: Date.now(), severity: "warning", source: "config", message });
-          return;
-        }
-        const restart = outcome.needsRestart.length ? `; changed but applied only by a restart: ${outcome.needsRestart.join(", ")}` : "";
-        log.info(`config reloaded (applied: ${outcome.applied.join(", ") || "nothing changed"}${restart})`);
-      });
-    process.on("SIGHUP", onReload);
-    cleanup.push(() => void process.off("SIGHUP", onReload));
+    cleanup.push(reloadOnHangup({ reloader, log, alert: (message) => events.emit({ type: "alert", at: Date.now(), severity: "warning", source: "config", message }) }));
 
     const signal = await shutdownSignal();
     log.info(`received ${signal}; draining`);

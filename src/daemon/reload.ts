@@ -46,3 +46,28 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     },
   };
 }
+
+export interface ReloadOnHangupOptions {
+  reloader: ConfigReloader;
+  log: { info(message: string): void; error(message: string): void };
+  /** A refused reload is an alert too, so `tale watch` shows it. */
+  alert: (message: string) => void;
+}
+
+/** Reloads on every SIGHUP and reports the outcome; returns the function that stops listening. */
+export function reloadOnHangup(options: ReloadOnHangupOptions): () => void {
+  const { reloader, log } = options;
+  const onHangup = () =>
+    void reloader.reload().then((outcome) => {
+      if (!outcome.ok) {
+        const message = `config reload refused, the last good config stays in force: ${outcome.error.message}`;
+        log.error(outcome.error.hint ? `${message} (${outcome.error.hint})` : message);
+        options.alert(message);
+        return;
+      }
+      const restart = outcome.needsRestart.length ? `; changed but applied only by a restart: ${outcome.needsRestart.join(", ")}` : "";
+      log.info(`config reloaded (applied: ${outcome.applied.join(", ") || "nothing changed"}${restart})`);
+    });
+  process.on("SIGHUP", onHangup);
+  return () => void process.off("SIGHUP", onHangup);
+}
