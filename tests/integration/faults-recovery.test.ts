@@ -73,34 +73,44 @@ describe("daemon killed with kill -9", () => {
   }, 90_000);
 });
 
+/**
+ * A daemon whose task role is a real builtin engine on the shared model (ux is
+ * the fault injector, out of the way), with a long generation running on it.
+ */
+async function longGenerationOnRealEngine() {
+  faults = startFaultServer();
+  tale = createTaleHome();
+  writeFileSync(
+    join(tale.home, "tale.config.json"),
+    JSON.stringify({
+      models: { ux: { engine: "remote", baseUrl: faults.baseUrl, model: "fault-injector" }, task: { engine: "builtin", model: sharedModel, contextSize: 2048 } },
+      supervisor: { healthIntervalMs: 200, backoffInitialMs: 50 },
+      pluginRuntime: { builtinRouter: false },
+    }),
+  );
+  const home = tale;
+  expect((await home.json(["submit", "warm up", "--role", "task", "--max-tokens", "2"])).status).toBe("succeeded");
+  const before = (await home.json(["status"])).engines.find((engine: { id: string }) => engine.id === "task-0");
+  const waiting = home.run(["submit", "a long story", "--role", "task", "--max-tokens", "1500", "--json"]);
+  const client = api(home);
+  await waitFor(async () => (await client.tasks()).some((task) => task.status === "running" && task.prompt === "a long story"), 10_000, "the generation to run");
+  const engineBack = () =>
+    waitFor(async () => {
+      const engine = (await home.json(["status"])).engines.find((candidate: { id: string }) => candidate.id === "task-0");
+      return engine.state === "healthy" && engine.pid !== before.pid ? engine : undefined;
+    }, 20_000, "the engine to come back");
+  return { home, before, waiting, engineBack };
+}
+
 describe("engine killed with kill -9 in the middle of a generation (real builtin engine)", () => {
   test.skipIf(!hasSharedModel)("the task completes by retry and the engine is back", async () => {
-    faults = startFaultServer();
-    tale = createTaleHome();
-    writeFileSync(
-      join(tale.home, "tale.config.json"),
-      JSON.stringify({
-        models: { ux: { engine: "remote", baseUrl: faults.baseUrl, model: "fault-injector" }, task: { engine: "builtin", model: sharedModel, contextSize: 2048 } },
-        supervisor: { healthIntervalMs: 200, backoffInitialMs: 50 },
-        pluginRuntime: { builtinRouter: false },
-      }),
-    );
-    expect((await tale.json(["submit", "warm up", "--role", "task", "--max-tokens", "2"])).status).toBe("succeeded");
-    const before = (await tale.json(["status"])).engines.find((engine: { id: string }) => engine.id === "task-0");
-
-    const waiting = tale.run(["submit", "a long story", "--role", "task", "--max-tokens", "1500", "--json"]);
-    const client = api(tale);
-    await waitFor(async () => (await client.tasks()).some((task) => task.status === "running" && task.prompt === "a long story"), 10_000, "the generation to run");
+    const { before, waiting, engineBack } = await longGenerationOnRealEngine();
     const killedAt = Date.now();
     process.kill(before.pid, "SIGKILL");
 
-    const result = await waiting;
-    const task = JSON.parse(result.stdout);
+    const task = JSON.parse((await waiting).stdout);
     expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
-    const back = await waitFor(async () => {
-      const engine = (await tale!.json(["status"])).engines.find((candidate: { id: string }) => candidate.id === "task-0");
-      return engine.state === "healthy" && engine.pid !== before.pid ? engine : undefined;
-    }, 20_000, "the engine to come back");
+    const back = await engineBack();
     expect(back.restarts).toBe(before.restarts + 1);
     expect(isAlive(before.pid)).toBe(false);
     console.log(`engine kill -9 mid-generation: task succeeded on attempt 2, ${Date.now() - killedAt} ms after the kill`);
@@ -109,35 +119,17 @@ describe("engine killed with kill -9 in the middle of a generation (real builtin
 
 describe("engine that hangs (real builtin engine frozen with SIGSTOP)", () => {
   test.skipIf(!hasSharedModel)("health checks time out, the engine is killed and restarted, and the task is retried", async () => {
-    faults = startFaultServer();
-    tale = createTaleHome();
-    writeFileSync(
-      join(tale.home, "tale.config.json"),
-      JSON.stringify({
-        models: { ux: { engine: "remote", baseUrl: faults.baseUrl, model: "fault-injector" }, task: { engine: "builtin", model: sharedModel, contextSize: 2048 } },
-        supervisor: { healthIntervalMs: 200, backoffInitialMs: 50 },
-        pluginRuntime: { builtinRouter: false },
-      }),
-    );
-    expect((await tale.json(["submit", "warm up", "--role", "task", "--max-tokens", "2"])).status).toBe("succeeded");
-    const before = (await tale.json(["status"])).engines.find((engine: { id: string }) => engine.id === "task-0");
-
-    const waiting = tale.run(["submit", "a long story", "--role", "task", "--max-tokens", "1500", "--json"]);
-    const client = api(tale);
-    await waitFor(async () => (await client.tasks()).some((task) => task.status === "running" && task.prompt === "a long story"), 10_000, "the generation to run");
+    const { home, before, waiting, engineBack } = await longGenerationOnRealEngine();
     const frozenAt = Date.now();
     process.kill(before.pid, "SIGSTOP");
 
     const task = JSON.parse((await waiting).stdout);
     expect(task).toMatchObject({ status: "succeeded", attempts: 2 });
-    const back = await waitFor(async () => {
-      const engine = (await tale!.json(["status"])).engines.find((candidate: { id: string }) => candidate.id === "task-0");
-      return engine.state === "healthy" && engine.pid !== before.pid ? engine : undefined;
-    }, 20_000, "the engine to come back");
+    const back = await engineBack();
     expect(back.restarts).toBe(before.restarts + 1);
     expect(back.circuit).toBe("closed");
     await waitFor(() => !isAlive(before.pid), 5000, "the frozen process to be gone");
-    const daemonLog = readFileSync(join(tale.home, "logs", "daemon.log"), "utf8");
+    const daemonLog = readFileSync(join(home.home, "logs", "daemon.log"), "utf8");
     expect(daemonLog).toContain("stopped answering health checks");
     console.log(`engine frozen mid-generation: task succeeded on attempt 2, ${Date.now() - frozenAt} ms after SIGSTOP`);
   }, 60_000);
