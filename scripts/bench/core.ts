@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { StatusReport } from "../../src/api/status-report";
 import type { TaskJson } from "../../src/api/task-json";
 import type { Role } from "../../src/config/types";
-import { guardRun, runCleanup, stopping, tempDir } from "./lib/cleanup";
+import { guardRun, tempDir, runGuarded } from "./lib/cleanup";
 import { timeEngineStart } from "./lib/engine-start";
 import { compareTargets, throughput, type Batch, type RequestTarget } from "./lib/load";
 import { memoryOf, timeCommand } from "./lib/processes";
@@ -293,7 +293,7 @@ async function main(): Promise<void> {
   guardRun({ deadlineMs: budgetMs(options) });
   const machineBefore = machineLine();
   const started = performance.now();
-  try {
+  await runGuarded(async () => {
     const figures = await runBenchmark(options);
     const elapsedS = (performance.now() - started) / 1000;
     if (options.json) {
@@ -301,12 +301,7 @@ async function main(): Promise<void> {
     } else {
       process.stdout.write(`\ntale core benchmark · ${machineBefore} → ${machineLine()} · ${elapsedS.toFixed(1)} s\n\n${formatTable(figures)}\n`);
     }
-  } catch (error) {
-    if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await runCleanup();
-  }
+  });
 }
 
 await main();

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { defaultMix } from "../../src/cli/stress/mix";
 import { formatReport } from "../../src/cli/stress/report";
 import { runStress } from "../../src/cli/stress/run";
-import { guardRun, runCleanup, stopping } from "./lib/cleanup";
+import { guardRun, runGuarded } from "./lib/cleanup";
 import { memoryOf } from "./lib/processes";
 import { assertBinary, createBenchHome, repoRoot } from "./lib/tale-home";
 
@@ -51,11 +51,4 @@ async function main(): Promise<void> {
   if (report.tasks.lost > 0) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanup();
-}
+await runGuarded(main);

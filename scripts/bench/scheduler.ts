@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import PQueue from "p-queue";
 import { openStore } from "../../src/store";
 import { runClients, type ClientRun } from "./lib/clients";
-import { guardRun, onCleanup, runCleanup, stopping, tempDir } from "./lib/cleanup";
+import { guardRun, onCleanup, tempDir, runGuarded } from "./lib/cleanup";
 import { killPid, memoryOf } from "./lib/processes";
 import { median } from "./lib/stats";
 import { assertBinary, createBenchHome } from "./lib/tale-home";
@@ -168,11 +168,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-} finally {
-  await runCleanup();
-}
+await runGuarded(main);

@@ -22,7 +22,7 @@ import type { Role } from "../../src/config/types";
 import { findDaemon } from "../../src/daemon/launcher";
 import { homePaths } from "../../src/daemon/home";
 import { computeSavings, defineCostWeights, formatWeight, type Savings, type TokenReport } from "../../src/ledger";
-import { guardRun, runCleanup, stopping, tempDir } from "./lib/cleanup";
+import { guardRun, stopping, tempDir, runGuarded } from "./lib/cleanup";
 import { median } from "./lib/stats";
 import { assertBinary, createBenchHome, repoRoot, type BenchHome } from "./lib/tale-home";
 import { readWorkload, workloadKinds, type Workload, type WorkloadItem, type WorkloadKind } from "./workloads/workload";
@@ -368,15 +368,10 @@ async function main(): Promise<void> {
     return;
   }
   guardRun({ deadlineMs: options.deadlineMs });
-  try {
+  await runGuarded(async () => {
     const result = await runBenchmark(options);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `\n${render(result)}`);
-  } catch (error) {
-    if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await runCleanup();
-  }
+  });
 }
 
 await main();

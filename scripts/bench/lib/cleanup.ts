@@ -59,3 +59,15 @@ export function guardRun(options: { deadlineMs: number }): void {
   process.once("SIGTERM", () => abort("terminated", 143));
   setTimeout(() => abort(`benchmark exceeded ${options.deadlineMs / 1000}s`, 1), options.deadlineMs).unref();
 }
+
+/** Runs a benchmark's body: a failure is one line on stderr and exit code 1, and cleanup always runs. */
+export async function runGuarded(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (!stopping()) process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await runCleanup();
+  }
+}
