@@ -9,6 +9,7 @@ import type { TokenReport, TokenReportOptions } from "../ledger";
 import type { PluginSnapshot } from "../plugins";
 import { tokensRoutes } from "./tokens-routes";
 import { bearerAuth } from "./auth";
+import { rateLimit, type RateLimitOptions } from "./rate-limit";
 import { openaiRoutes } from "./openai-routes";
 import type { StatusReport } from "./status-report";
 import { tasksRoutes } from "./tasks-routes";
@@ -19,6 +20,8 @@ export interface ApiOptions {
   agent: ChatAgent;
   events: EventBus;
   tokens: (options: TokenReportOptions) => TokenReport;
+  /** Per-client limit on submissions; absent or 0 per minute: none. */
+  rateLimit?: RateLimitOptions;
   plugins: () => { plugins: PluginSnapshot[]; failures: { path: string; error: SerializedError }[] };
   status: () => StatusReport;
   log?: (message: string) => void;
@@ -38,6 +41,10 @@ export function createApi(options: ApiOptions): Hono {
   });
 
   app.use("*", bearerAuth(options.token));
+  if (options.rateLimit && options.rateLimit.perMinute > 0) {
+    const limited = rateLimit(options.rateLimit);
+    for (const path of ["/v1/tasks", "/v1/chat/completions", "/v1/chat/sessions/*"]) app.use(path, limited);
+  }
   app.get("/v1/status", (c) => c.json(options.status()));
   app.route("/v1/tasks", tasksRoutes(options.scheduler));
   app.route("/v1/chat", chatRoutes(options.agent));

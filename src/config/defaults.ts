@@ -4,7 +4,7 @@ import type { TaleConfig } from "./types.ts";
 /** The lowest configuration layer; config/tale.config.example.json documents the same values. */
 export function createDefaultConfig(): TaleConfig {
   return {
-    api: { host: "127.0.0.1", port: 8253 },
+    api: { host: "127.0.0.1", port: 8253, rateLimitPerMinute: 0, rateLimitBurst: 20 },
     models: {
       ux: { engine: "builtin", model: "default" },
       task: { engine: "builtin", model: "default" },

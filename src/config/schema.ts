@@ -63,6 +63,8 @@ export const sectionSchemas = {
   api: v.strictObject({
     host: v.pipe(v.string(), v.check((host) => loopbackHosts.includes(host), 'a loopback address: "127.0.0.1", "::1" or "localhost"')),
     port: between(0, 65535),
+    rateLimitPerMinute: atLeast(0),
+    rateLimitBurst: atLeast(1),
   }),
   models: v.strictObject({ ux: roleEnginesSchema, task: roleEnginesSchema }),
   builtin: v.strictObject({ threads: atLeast(1), slots: atLeast(1), contextSize: atLeast(16), maxTokens: atLeast(1) }),

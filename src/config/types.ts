@@ -62,6 +62,13 @@ export interface TaleConfig {
     host: string;
     /** 0 picks a free port; the daemon records the bound port in TALE_HOME. */
     port: number;
+    /**
+     * Submissions per minute each client may make (clients are told apart by
+     * the `X-Tale-Client` header, else the OpenAI `user` field); 0: no limit.
+     */
+    rateLimitPerMinute: number;
+    /** Submissions a client may make at once before the per-minute rate applies. */
+    rateLimitBurst: number;
   };
   models: Record<Role, EngineConfig | EngineConfig[]>;
   /** Defaults for builtin engines that do not set their own. */

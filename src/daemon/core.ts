@@ -71,6 +71,7 @@ export function assembleCore(options: CoreOptions): Core {
     agent: new ChatAgent({ scheduler, store, defaultMaxTokens: config.builtin.maxTokens }),
     events,
     plugins: () => plugins.snapshot(),
+    rateLimit: { perMinute: config.api.rateLimitPerMinute, burst: config.api.rateLimitBurst },
     tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
     log: (message) => log.error(message),
     status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts(), plugins: pluginStatus(plugins) }),

@@ -46,7 +46,7 @@ describe("loading", () => {
     expect(loaded.sources).toEqual([]);
     expect(loaded.config).toEqual(createDefaultConfig());
     expect(loaded.config).toMatchObject({
-      api: { host: "127.0.0.1", port: 8253 },
+      api: { host: "127.0.0.1", port: 8253, rateLimitPerMinute: 0, rateLimitBurst: 20 },
       models: { ux: { engine: "builtin", model: "default" }, task: { engine: "builtin", model: "default" } },
       builtin: { threads: Math.max(1, Math.floor(availableParallelism() / 2)), slots: 2, contextSize: 2048, maxTokens: 128 },
       scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 },
@@ -105,7 +105,7 @@ describe("loading", () => {
     });
     expect(loaded.sources).toEqual([homeFile, rcFile, projectFile]);
     const { config } = loaded;
-    expect(config.api).toEqual({ host: "127.0.0.1", port: 1005 });
+    expect(config.api).toEqual({ host: "127.0.0.1", port: 1005, rateLimitPerMinute: 0, rateLimitBurst: 20 });
     expect(config.log.level).toBe("warn");
     expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 });
     expect(config.builtin.slots).toBe(4);
