@@ -21,6 +21,8 @@ export interface TaleHome {
   run(args: string[], options?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   json<T = any>(args: string[], options?: { cwd?: string }): Promise<T>;
   daemonPid(): number | undefined;
+  /** Where the running daemon answers and its token, for tests that speak HTTP to it. */
+  connection(): { baseUrl: string; token: string };
   /** `tale down`, then the folder is removed. */
   cleanup(): Promise<void>;
 }
@@ -61,6 +63,10 @@ export function createTaleHome(extraEnv: Record<string, string> = {}): TaleHome 
       } catch {
         throw new Error(`tale ${args.join(" ")} printed no JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
       }
+    },
+    connection() {
+      const { port } = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8"));
+      return { baseUrl: `http://127.0.0.1:${port}`, token: readFileSync(join(home, "token"), "utf8").trim() };
     },
     daemonPid() {
       try {

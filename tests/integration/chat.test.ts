@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { createTaleHome, taleBinary, type TaleHome } from "../helpers/tale";
 
 /** `tale chat` with piped input, on the real daemon and the default models. */
@@ -10,9 +9,8 @@ describe("tale chat", () => {
   beforeAll(async () => {
     tale = createTaleHome({ NO_COLOR: "1" });
     await tale.run(["up"]);
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    const token = (await Bun.file(join(tale.home, "token")).text()).trim();
-    api = async (path) => (await fetch(`http://127.0.0.1:${state.port}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const { baseUrl, token } = tale.connection();
+    api = async (path) => (await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
   });
   afterAll(() => tale.cleanup());
 

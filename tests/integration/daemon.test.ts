@@ -13,9 +13,7 @@ describe("daemon on the default models", () => {
     tale = createTaleHome();
     const first = await tale.json(["submit", "hello world"]);
     expect(first.status).toBe("succeeded");
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    baseUrl = `http://127.0.0.1:${state.port}`;
-    token = (await Bun.file(join(tale.home, "token")).text()).trim();
+    ({ baseUrl, token } = tale.connection());
   });
   afterAll(() => tale.cleanup());
 

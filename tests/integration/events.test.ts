@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { readServerSentEvents } from "../../src/util/sse";
 import { createTaleHome, taleBinary, waitFor, type TaleHome } from "../helpers/tale";
 
@@ -12,9 +11,7 @@ describe("event stream", () => {
   beforeAll(async () => {
     tale = createTaleHome();
     await tale.json(["submit", "warm up", "--role", "ux", "--max-tokens", "2"]);
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    baseUrl = `http://127.0.0.1:${state.port}`;
-    token = (await Bun.file(join(tale.home, "token")).text()).trim();
+    ({ baseUrl, token } = tale.connection());
   });
   afterAll(() => tale.cleanup());
 

@@ -16,10 +16,9 @@ afterEach(async () => {
 
 /** The daemon's HTTP API, as any client would use it. */
 function api(home: TaleHome) {
-  const { port } = JSON.parse(readFileSync(join(home.home, "daemon.json"), "utf8"));
-  const token = readFileSync(join(home.home, "token"), "utf8").trim();
+  const { baseUrl, token } = home.connection();
   const call = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    const response = await fetch(`${baseUrl}${path}`, {
       ...init,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     });

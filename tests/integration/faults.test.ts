@@ -82,9 +82,8 @@ describe("faults from an endpoint (fault injector as a remote engine)", () => {
   test("a stream that breaks after part of the answer reached a streaming client ends with an error, never a spliced answer", async () => {
     const { tale, faults } = await faultyDaemon();
     faults.plan({ kind: "malformed" });
-    const state = JSON.parse(await Bun.file(`${tale.home}/daemon.json`).text());
-    const token = (await Bun.file(`${tale.home}/token`).text()).trim();
-    const response = await fetch(`http://127.0.0.1:${state.port}/v1/chat/completions`, {
+    const { baseUrl, token } = tale.connection();
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "task", messages: [{ role: "user", content: "hello" }], stream: true }),

@@ -9,10 +9,9 @@ afterAll(() => tale.cleanup());
 test("a client over its submission rate gets 429 with Retry-After and a hint; other clients and reads are not held back", async () => {
   writeFileSync(join(tale.home, "config.json"), JSON.stringify({ api: { rateLimitPerMinute: 6, rateLimitBurst: 2 } }));
   await tale.run(["up"]);
-  const { port } = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-  const token = (await Bun.file(join(tale.home, "token")).text()).trim();
+  const { baseUrl, token } = tale.connection();
   const submit = (client: string) =>
-    fetch(`http://127.0.0.1:${port}/v1/tasks`, {
+    fetch(`${baseUrl}/v1/tasks`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-tale-client": client },
       body: JSON.stringify({ prompt: "hello", role: "ux", max_tokens: 2 }),
@@ -27,6 +26,6 @@ test("a client over its submission rate gets 429 with Retry-After and a hint; ot
   expect(error.message).toContain('"alice"');
   expect(error.hint).toContain("api.rateLimitPerMinute");
   expect((await submit("bob")).status).toBe(201);
-  const status = await fetch(`http://127.0.0.1:${port}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+  const status = await fetch(`${baseUrl}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
   expect(status.status).toBe(200);
 });

@@ -14,10 +14,9 @@ describe("scheduler through the daemon", () => {
     tale = createTaleHome();
     await Bun.write(join(tale.home, "config.json"), JSON.stringify({ scheduler: { maxConcurrent: 1, maxQueued: 3 } }));
     expect((await tale.run(["up"])).exitCode).toBe(0);
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    const token = (await Bun.file(join(tale.home, "token")).text()).trim();
+    const { baseUrl, token } = tale.connection();
     api = (path, init = {}) =>
-      fetch(`http://127.0.0.1:${state.port}${path}`, {
+      fetch(`${baseUrl}${path}`, {
         method: init.method ?? "GET",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),

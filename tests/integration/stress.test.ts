@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { defaultMix } from "../../src/cli/stress/mix";
 import { formatReport } from "../../src/cli/stress/report";
 import { runStress, type StressProgress } from "../../src/cli/stress/run";
@@ -13,8 +12,7 @@ describe("stress run", () => {
   beforeAll(async () => {
     tale = createTaleHome();
     expect((await tale.run(["up"])).exitCode).toBe(0);
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    connection = { baseUrl: `http://127.0.0.1:${state.port}`, token: (await Bun.file(join(tale.home, "token")).text()).trim() };
+    connection = tale.connection();
   }, 60_000);
   afterAll(() => tale.cleanup());
 

@@ -32,9 +32,8 @@ describe("token ledger on the default models", () => {
       await tale.json(["submit", "hello", "--role", "task", "--max-tokens", "4"]),
     ];
     status = await tale.json(["status"]);
-    const state = JSON.parse(await Bun.file(join(tale.home, "daemon.json")).text());
-    const token = (await Bun.file(join(tale.home, "token")).text()).trim();
-    const response = await fetch(`http://127.0.0.1:${state.port}/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
+    const { baseUrl, token } = tale.connection();
+    const response = await fetch(`${baseUrl}/v1/tokens`, { headers: { authorization: `Bearer ${token}` } });
     served = response.ok ? ((await response.json()) as TokenReport) : response.status;
     expect((await tale.run(["down"])).exitCode).toBe(0);
 
