@@ -17,49 +17,58 @@ export async function runCli(root: CommandDef<any>, argv: string[]): Promise<voi
       process.stdout.write(`${taleVersion}\n`);
       return;
     }
-    await checkCommandPath(root, rawArgs);
+    const path = await walkCommandPath(root, rawArgs);
+    if (path.unknown !== undefined) throw unknownCommand(path);
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
       const { showUsage } = await import("citty");
-      await showUsage(...(await resolveForUsage(root, rawArgs)));
+      await (path.parent ? showUsage(path.command, path.parent) : showUsage(path.command));
       return;
     }
-    await runCommand(root, { rawArgs });
-  } catch (error) {
-    process.exitCode = printError(fromCittyError(error, rawArgs), { debug, json });
-  }
-}
-
-/** Citty only says "Unknown command"; walk the path first to offer a suggestion. */
-async function checkCommandPath(root: CommandDef<any>, rawArgs: string[]): Promise<void> {
-  let command = root;
-  for (const arg of rawArgs) {
-    if (arg.startsWith("-")) return;
-    const subCommands = await resolve<SubCommandsDef | undefined>(command.subCommands);
-    if (!subCommands) return;
-    const next = subCommands[arg];
-    if (!next) {
-      const names = await visibleNames(subCommands);
-      const guess = suggest(arg, names);
-      throw new TaleError("UNKNOWN_COMMAND", `Unknown command "${arg}".`, {
-        hint: guess ? `Did you mean "tale ${guess}"? Run "tale --help" for all commands.` : `Run "tale --help" for all commands: ${names.join(", ")}.`,
-      });
+    try {
+      await runCommand(root, { rawArgs });
+    } catch (error) {
+      throw fromCittyError(error, path.names);
     }
-    command = await resolve<CommandDef<any>>(next);
+  } catch (error) {
+    process.exitCode = printError(error, { debug, json });
   }
 }
 
-async function resolveForUsage(root: CommandDef<any>, rawArgs: string[]): Promise<[CommandDef<any>, CommandDef<any>?]> {
-  let command = root;
-  let parent: CommandDef<any> | undefined;
+interface CommandPath {
+  /** Subcommand names given, e.g. ["plugin", "new"]. */
+  names: string[];
+  command: CommandDef<any>;
+  parent?: CommandDef<any>;
+  /** A word where a subcommand was expected but none has that name. */
+  unknown?: string;
+  siblings: string[];
+}
+
+/** Follows the subcommand words of the arguments as far as they name commands. */
+async function walkCommandPath(root: CommandDef<any>, rawArgs: string[]): Promise<CommandPath> {
+  const path: CommandPath = { names: [], command: root, siblings: [] };
   for (const arg of rawArgs) {
     if (arg.startsWith("-")) break;
-    const subCommands = await resolve<SubCommandsDef | undefined>(command.subCommands);
-    const next = subCommands?.[arg];
-    if (!next) break;
-    parent = command;
-    command = await resolve<CommandDef<any>>(next);
+    const subCommands = await resolve<SubCommandsDef | undefined>(path.command.subCommands);
+    if (!subCommands) break;
+    const next = subCommands[arg];
+    if (!next) return { ...path, unknown: arg, siblings: await visibleNames(subCommands) };
+    path.parent = path.command;
+    path.command = await resolve<CommandDef<any>>(next);
+    path.names.push(arg);
   }
-  return parent ? [command, parent] : [command];
+  return path;
+}
+
+/** Citty only says "Unknown command"; this names the closest one. */
+function unknownCommand(path: CommandPath): TaleError {
+  const prefix = ["tale", ...path.names].join(" ");
+  const guess = suggest(path.unknown!, path.siblings);
+  return new TaleError("UNKNOWN_COMMAND", `Unknown command "${path.unknown}".`, {
+    hint: guess
+      ? `Did you mean "${prefix} ${guess}"? Run "${prefix} --help" for all commands.`
+      : `Run "${prefix} --help" for all commands: ${path.siblings.join(", ")}.`,
+  });
 }
 
 async function visibleNames(subCommands: SubCommandsDef): Promise<string[]> {
@@ -76,12 +85,10 @@ async function resolve<T>(value: unknown): Promise<T> {
   return (typeof value === "function" ? await value() : await value) as T;
 }
 
-
 /** Citty reports usage mistakes (a missing argument) as plain errors; they are the user's, not tale's. */
-function fromCittyError(error: unknown, rawArgs: string[]): unknown {
+function fromCittyError(error: unknown, names: string[]): unknown {
   if (!(error instanceof Error) || error.name !== "CLIError") return error;
-  const command = rawArgs.filter((arg) => !arg.startsWith("-")).slice(0, 1).join(" ");
   return new TaleError("BAD_REQUEST", error.message.replace(/\x1b\[[0-9;]*m/g, ""), {
-    hint: `Run \`tale ${command ? `${command} ` : ""}--help\` to see the arguments.`,
+    hint: `Run \`tale ${names.length ? `${names.join(" ")} ` : ""}--help\` to see the arguments.`,
   });
 }

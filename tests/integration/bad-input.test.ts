@@ -23,6 +23,12 @@ describe("bad input", () => {
     expect(result.stderr).toContain('Unknown command "sumbit"');
     expect(result.stderr).toContain('Did you mean "tale submit"');
     expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+    const nested = await tale!.run(["plugin", "nwe"]);
+    expect(nested.exitCode).toBe(2);
+    expect(nested.stderr).toContain('Did you mean "tale plugin new"');
+    const missing = await tale!.run(["plugin", "new"]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain("tale plugin new --help");
   });
 
   test("tale explain tells what a code means and what to do", async () => {
