@@ -62,11 +62,13 @@ const test = defineCommand({
     json: { type: "boolean", description: "Print JSON" },
   },
   async run({ args }) {
+    // Arguments are checked in the order they are given, so the first mistake is the one reported.
+    const source = await pluginSource(String(args.plugin));
     const hook = parseHook(args.hook);
     const input = readJsonFile(args.input);
     const config = args.config ? parseConfig(args.config) : {};
     const { runPluginOnce } = await import("../../plugins/authoring/run-once");
-    const result = await runPluginOnce({ plugin: { ...(await pluginSource(String(args.plugin))), config }, hook, input });
+    const result = await runPluginOnce({ plugin: { ...source, config }, hook, input });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
@@ -76,7 +78,7 @@ const test = defineCommand({
   },
 });
 
-/** GET /v1/plugins: the manager's snapshots; `source` names where a plugin came from when the API adds it. */
+/** An entry of GET /v1/plugins; `source` is optional there, the file path or "embedded" stands in. */
 type PluginListEntry = PluginSnapshot & { source?: string };
 
 const list = defineCommand({
