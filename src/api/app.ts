@@ -24,7 +24,7 @@ export interface ApiOptions {
   rateLimit?: RateLimitOptions;
   plugins: () => { plugins: PluginSnapshot[]; failures: { path: string; error: SerializedError }[] };
   status: () => StatusReport;
-  log?: (message: string) => void;
+  log?: { error(message: string): void; debug(message: string): void };
 }
 
 /** The daemon's HTTP surface: tale's own task routes and an OpenAI-compatible one. */
@@ -33,7 +33,8 @@ export function createApi(options: ApiOptions): Hono {
 
   app.onError((thrown, c) => {
     const error = toTaleError(thrown);
-    if (error.code === "INTERNAL") options.log?.(`internal error on ${c.req.method} ${c.req.path}: ${thrown.stack ?? thrown.message}`);
+    if (error.code === "INTERNAL") options.log?.error(`internal error on ${c.req.method} ${c.req.path}: ${thrown.stack ?? thrown.message}`);
+    else if (error.details?.clientGone) options.log?.debug(`${c.req.method} ${c.req.path}: ${error.message}`);
     return c.json({ error: { ...error.toJSON(), type: "tale_error" } }, errorClasses[error.code].status as 400);
   });
   app.notFound(() => {

@@ -3,7 +3,7 @@ import { streamSSE } from "hono/streaming";
 import * as v from "valibot";
 import type { ChatAgent } from "../agent/chat-agent";
 import { TaleError, toTaleError } from "../errors";
-import { parseBody, readJson } from "./validate";
+import { parseBody, queryCount, readJson } from "./validate";
 
 const sessionName = /^[\w.-]{1,64}$/;
 const turnSchema = v.strictObject({ content: v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty")) });
@@ -15,7 +15,7 @@ export function chatRoutes(agent: ChatAgent): Hono {
   app.get("/sessions", (c) => c.json({ sessions: agent.sessions() }));
 
   app.get("/sessions/:name/messages", (c) => {
-    const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 500);
+    const limit = queryCount(c.req.query("limit"), 50, 500);
     return c.json({ messages: agent.history(session(c.req.param("name")), limit) });
   });
 

@@ -1,8 +1,8 @@
 import * as v from "valibot";
 import { priorityNames } from "../cli/priority";
+import { limits, maxTokensField, seedField, wholeNumber } from "./fields";
 
 const role = v.picklist(["ux", "task", "auto"], 'must be "ux", "task" or "auto"');
-const positiveInt = (what: string) => v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`));
 const priorityNumber = v.pipe(v.number(), v.integer(), v.minValue(-1000), v.maxValue(1000));
 const priorityName = v.pipe(v.picklist(Object.keys(priorityNames)), v.transform((name) => priorityNames[name]!));
 const priority = v.union([priorityNumber, priorityName], `must be ${Object.keys(priorityNames).join(", ")} or a whole number from -1000 to 1000`);
@@ -13,10 +13,10 @@ export const submitTaskSchema = v.strictObject({
   prompt: nonEmptyText,
   role: v.optional(role, "auto"),
   priority: v.optional(priority, 0),
-  timeout_ms: v.optional(positiveInt("timeout_ms")),
-  max_tokens: v.optional(positiveInt("max_tokens")),
+  timeout_ms: v.optional(wholeNumber("timeout_ms", 1, limits.timeoutMs)),
+  max_tokens: v.optional(maxTokensField("max_tokens")),
   temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-  seed: v.optional(v.pipe(v.number(), v.integer())),
+  seed: v.optional(seedField),
 });
 
 /** Cancels every queued or running task that matches all the given filters. */
@@ -35,10 +35,10 @@ export const chatCompletionSchema = v.object({
   messages: v.pipe(v.array(message, "must be an array of messages"), v.minLength(1, "must have at least one message")),
   stream: v.optional(v.boolean(), false),
   stream_options: v.optional(v.object({ include_usage: v.optional(v.boolean()) })),
-  max_tokens: v.optional(positiveInt("max_tokens")),
-  max_completion_tokens: v.optional(positiveInt("max_completion_tokens")),
+  max_tokens: v.optional(maxTokensField("max_tokens")),
+  max_completion_tokens: v.optional(maxTokensField("max_completion_tokens")),
   temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-  seed: v.optional(v.pipe(v.number(), v.integer())),
+  seed: v.optional(seedField),
   user: v.optional(v.string()),
   priority: v.optional(priority),
 });

@@ -5,7 +5,7 @@ import type { TaskStatus } from "../store";
 import { TaleError } from "../errors";
 import { cancelManySchema, submitTaskSchema } from "./schemas";
 import { taskToJson } from "./task-json";
-import { parseBody, readJson } from "./validate";
+import { parseBody, queryCount, readJson } from "./validate";
 
 const statuses: TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"];
 /** Long-polls are capped so a forgotten client does not pin a connection forever. */
@@ -35,13 +35,13 @@ export function tasksRoutes(scheduler: Scheduler): Hono {
     if (status && !statuses.includes(status as TaskStatus)) {
       throw new TaleError("BAD_REQUEST", `Invalid request: status must be one of ${statuses.join(", ")} (found "${status}").`);
     }
-    const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, 1000);
+    const limit = queryCount(c.req.query("limit"), 50, 1000);
     const tasks = scheduler.list({ status: status as TaskStatus | undefined, limit });
     return c.json({ tasks: tasks.map(taskToJson) });
   });
 
   app.get("/:id", async (c) => {
-    const wait = Math.min(Number(c.req.query("wait") ?? 0) || 0, maxWaitMs);
+    const wait = Math.min(Math.max(Number(c.req.query("wait") ?? 0) || 0, 0), maxWaitMs);
     const task = await scheduler.wait(c.req.param("id"), wait);
     return c.json(taskToJson(task));
   });

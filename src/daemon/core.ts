@@ -20,7 +20,7 @@ export interface CoreOptions {
   logDir: string;
   /** The daemon's own facts for `tale status`; the core adds engines and queue. */
   daemonStatus: () => StatusReport["daemon"];
-  log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+  log: { debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void };
   events: EventBus;
   plugins: DaemonPlugins;
 }
@@ -73,7 +73,7 @@ export function assembleCore(options: CoreOptions): Core {
     plugins: () => plugins.snapshot(),
     rateLimit: { perMinute: config.api.rateLimitPerMinute, burst: config.api.rateLimitBurst },
     tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
-    log: (message) => log.error(message),
+    log,
     status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts(), plugins: pluginStatus(plugins) }),
   });
   return { supervisor, scheduler, events, api };

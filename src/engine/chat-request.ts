@@ -1,9 +1,8 @@
 import type { ChatHistoryItem } from "node-llama-cpp";
 import * as v from "valibot";
+import { maxTokensField, seedField } from "../api/fields";
 import { parseBody } from "../api/validate";
 
-const positiveInt = (what: string) =>
-  v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(1, `${what} must be at least 1`));
 const unitInterval = (what: string) =>
   v.pipe(v.number(`${what} must be a number`), v.minValue(0, `${what} must be at least 0`), v.maxValue(1, `${what} must be at most 1`));
 
@@ -27,11 +26,11 @@ const stop = v.union(
 export const chatCompletionRequestSchema = v.object({
   model: v.nullish(v.string("must be a string")),
   messages: v.pipe(v.array(message, "must be an array of messages"), v.minLength(1, "must have at least one message")),
-  max_tokens: v.nullish(positiveInt("max_tokens")),
-  max_completion_tokens: v.nullish(positiveInt("max_completion_tokens")),
+  max_tokens: v.nullish(maxTokensField("max_tokens")),
+  max_completion_tokens: v.nullish(maxTokensField("max_completion_tokens")),
   temperature: v.nullish(v.pipe(v.number("must be a number"), v.minValue(0, "must be at least 0"), v.maxValue(2, "must be at most 2"))),
   top_p: v.nullish(unitInterval("top_p")),
-  seed: v.nullish(v.pipe(v.number("must be a number"), v.integer("must be a whole number"))),
+  seed: v.nullish(seedField),
   stop: v.nullish(stop),
   stream: v.nullish(v.boolean("must be true or false")),
   stream_options: v.nullish(v.object({ include_usage: v.nullish(v.boolean("must be true or false")) })),

@@ -1,4 +1,5 @@
 import type { Role, TaleConfig } from "../config/types.ts";
+import { ownValue } from "../util/own.ts";
 
 /**
  * Cost weights: what one token of each model costs relative to a token of
@@ -49,7 +50,7 @@ export function defineCostWeights(options: CostWeightsOptions): CostWeights {
     if (!roleOf.has(engine.model)) roleOf.set(engine.model, engine.role);
   }
   const baselineModel = options.engines.find((engine) => engine.role === "task")?.model ?? null;
-  const baselineWeight = (baselineModel === null ? undefined : config.costWeights[baselineModel]) ?? 1;
+  const baselineWeight = (baselineModel === null ? undefined : ownValue(config.costWeights, baselineModel)) ?? 1;
   const baselineParameters = baselineModel === null ? undefined : parametersOf.get(baselineModel);
 
   return {
@@ -58,7 +59,7 @@ export function defineCostWeights(options: CostWeightsOptions): CostWeights {
     weightOf(model, calledAs) {
       const role = roleOf.get(model) ?? calledAs;
       if (model === baselineModel) return { weight: baselineWeight, source: "baseline", role };
-      const configured = config.costWeights[model];
+      const configured = ownValue(config.costWeights, model);
       if (configured !== undefined) return { weight: configured, source: "config", role };
       const parameters = parametersOf.get(model);
       if (parameters !== undefined && baselineParameters !== undefined) {

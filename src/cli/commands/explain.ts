@@ -3,6 +3,7 @@ import { colors } from "consola/utils";
 import { type ErrorCode, errorClasses, TaleError } from "../../errors";
 import { table } from "../output/task-view";
 import { suggest } from "../suggest";
+import { ownValue } from "../../util/own";
 
 export default defineCommand({
   meta: { name: "explain", description: "Explain an error code and what to do about it" },
@@ -18,7 +19,7 @@ export default defineCommand({
       return;
     }
     const code = String(args.code).toUpperCase() as ErrorCode;
-    const entry = errorClasses[code];
+    const entry = ownValue(errorClasses, code);
     if (!entry) {
       const guess = suggest(code, codes);
       throw new TaleError("NOT_FOUND", `No error code "${args.code}".`, { hint: guess ? `Did you mean ${guess}? \`tale explain\` lists them all.` : "`tale explain` lists them all." });
