@@ -15,9 +15,10 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { StatusReport } from "../../src/api/status-report";
 import type { TaskJson } from "../../src/api/task-json";
+import { createDefaultConfig } from "../../src/config/defaults";
 import type { Role } from "../../src/config/types";
 import { guardRun, tempDir, runGuarded } from "./lib/cleanup";
-import { timeEngineStart } from "./lib/engine-start";
+import { startEngine, timeEngineStart } from "./lib/engine-start";
 import { compareTargets, throughput, type Batch, type RequestTarget } from "./lib/load";
 import { memoryOf, timeCommand } from "./lib/processes";
 import { figure, formatTable, ratioOf, type Figure } from "./lib/report";
@@ -203,21 +204,34 @@ function memoryFigures(label: string, report: StatusReport, previous?: Figure): 
 }
 
 /**
- * The same small, deterministic chat request straight to the ux engine and
- * through the daemon. The daemon always streams from its engine, so the
- * streamed direct call splits the overhead into the engine's streaming cost
- * and the daemon's own; GET /v1/models is the daemon's bare HTTP round trip.
+ * The same small, deterministic chat request straight to a ux engine and
+ * through the daemon. The daemon's own engines serve only the daemon (their
+ * key never leaves it), so "direct" is a second `tale engine` on the same
+ * model file with the daemon's settings, started here with a key of our own.
+ * The daemon always streams from its engine, so the streamed direct call
+ * splits the overhead into the engine's streaming cost and the daemon's own;
+ * GET /v1/models is the daemon's bare HTTP round trip.
  */
-async function measureOverhead(options: BenchOptions, home: BenchHome, report: StatusReport): Promise<Figure[]> {
-  const ux = report.engines.find((engine) => engine.role === "ux" && engine.state === "healthy" && engine.port);
-  if (!ux) throw new Error("no healthy ux engine with a port in /v1/status");
+async function measureOverhead(options: BenchOptions, home: BenchHome, report: StatusReport, env: Record<string, string>): Promise<Figure[]> {
+  const ux = report.engines.find((engine) => engine.role === "ux" && engine.state === "healthy");
+  if (!ux) throw new Error("no healthy ux engine in /v1/status");
+  const modelPath = join(home.modelsDir, `${ux.model}.gguf`);
+  if (!existsSync(modelPath)) throw new Error(`the ux engine's model ${modelPath} is missing`);
+  const config = createDefaultConfig().builtin;
+  const direct = await startEngine({
+    modelPath,
+    env,
+    threads: config.threads,
+    flags: ["--slots", String(ux.slots.total), "--context-size", String(config.contextSize), "--max-tokens", String(config.maxTokens), "--name", ux.model],
+  });
   const { baseUrl, token } = home.daemon();
   const request = { messages: [{ role: "user", content: prompt }], max_tokens: 8, seed: 42, temperature: 0 };
-  const engineUrl = `http://127.0.0.1:${ux.port}/v1/chat/completions`;
+  const engineUrl = `http://127.0.0.1:${direct.ready.port}/v1/chat/completions`;
   const auth = { authorization: `Bearer ${token}` };
+  const engineAuth = { authorization: `Bearer ${direct.key}` };
   const targets: RequestTarget[] = [
-    { label: "direct", url: engineUrl, headers: {}, body: { ...request, model: ux.model } },
-    { label: "direct streamed", url: engineUrl, headers: {}, body: { ...request, model: ux.model, stream: true, stream_options: { include_usage: true } } },
+    { label: "direct", url: engineUrl, headers: engineAuth, body: { ...request, model: ux.model } },
+    { label: "direct streamed", url: engineUrl, headers: engineAuth, body: { ...request, model: ux.model, stream: true, stream_options: { include_usage: true } } },
     { label: "daemon", url: `${baseUrl}/v1/chat/completions`, headers: auth, body: { ...request, model: "ux" } },
     { label: "daemon GET /v1/models", url: `${baseUrl}/v1/models`, headers: auth },
   ];
@@ -247,6 +261,7 @@ async function measureOverhead(options: BenchOptions, home: BenchHome, report: S
       }),
     );
   }
+  await direct.stop();
   return figures;
 }
 
@@ -264,7 +279,7 @@ async function runBenchmark(options: BenchOptions): Promise<Figure[]> {
     ...measureDaemonEngineStarts(warm.upMs, cold.starts, warm.ready),
     ...(await measureEngineSpawns(options, warm.home.modelsDir, env, baseline)),
   ];
-  const overheadFigures = await measureOverhead(options, warm.home, await warm.home.status());
+  const overheadFigures = await measureOverhead(options, warm.home, await warm.home.status(), env);
   const memoryAfter = memoryFigures("after load", await warm.home.status(), memoryBefore[0]);
   await warm.home.close();
 

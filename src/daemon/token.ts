@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { TaleError } from "../errors";
+import { newSecret } from "../util/bearer";
 
 /** Creates the API token on first start; only the owner may read it (mode 0600). */
 export function ensureToken(tokenFile: string): string {
@@ -9,7 +9,7 @@ export function ensureToken(tokenFile: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const token = randomBytes(32).toString("hex");
+  const token = newSecret();
   try {
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600, flag: "wx" });
   } catch (error) {

@@ -27,7 +27,7 @@ export async function runEngine(input: EngineOptionsInput): Promise<EngineHandle
   const host = await loadModelHost(options);
   let server;
   try {
-    server = startEngineServer({ host, modelId: options.name, port: options.port, defaultMaxTokens: options.maxTokens });
+    server = startEngineServer({ host, modelId: options.name, port: options.port, defaultMaxTokens: options.maxTokens, apiKey: options.apiKey });
   } catch (error) {
     await host.dispose();
     throw error;

@@ -5,13 +5,19 @@ export interface LifelineOptions {
   onLost(reason: string): void;
   /** How often to check whether the parent process changed. */
   parentPollMs?: number;
+  /**
+   * Off for an engine a person or another supervisor (pm2, systemd) starts:
+   * there the parent is often a shell that exits at once, and losing it is
+   * no reason to stop. Default on.
+   */
+  watchParent?: boolean;
 }
 
 /**
  * Ties the engine's life to its parent: the supervisor holds our stdin pipe,
  * so EOF there means it died or let go; a changed parent pid means we were
- * orphaned. SIGTERM and SIGINT stop the engine too. Returns a function that
- * stops watching.
+ * orphaned (unless `watchParent` is off). SIGTERM and SIGINT stop the engine
+ * too. Returns a function that stops watching.
  */
 export function watchLifeline(options: LifelineOptions): () => void {
   let lost = false;
@@ -37,12 +43,14 @@ export function watchLifeline(options: LifelineOptions): () => void {
     });
   }
 
-  const parentPid = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parentPid) lose(`parent process ${parentPid} went away`);
-  }, options.parentPollMs ?? 500);
-  timer.unref();
-  cleanups.push(() => clearInterval(timer));
+  if (options.watchParent ?? true) {
+    const parentPid = process.ppid;
+    const timer = setInterval(() => {
+      if (process.ppid !== parentPid) lose(`parent process ${parentPid} went away`);
+    }, options.parentPollMs ?? 500);
+    timer.unref();
+    cleanups.push(() => clearInterval(timer));
+  }
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const onSignal = () => lose(signal);

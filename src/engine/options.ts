@@ -17,9 +17,11 @@ export interface EngineOptions {
   contextSize: number;
   /** Tokens generated when a request sets no max_tokens. */
   maxTokens: number;
+  /** What clients must send as `Authorization: Bearer <key>`. */
+  apiKey: string;
 }
 
-export type EngineOptionsInput = Pick<EngineOptions, "modelPath"> & Partial<Omit<EngineOptions, "modelPath">>;
+export type EngineOptionsInput = Pick<EngineOptions, "modelPath" | "apiKey"> & Partial<Omit<EngineOptions, "modelPath" | "apiKey">>;
 
 export const engineDefaults = {
   port: 0,
@@ -43,5 +45,6 @@ export function defineEngineOptions(input: EngineOptionsInput): EngineOptions {
     slots: input.slots ?? engineDefaults.slots,
     contextSize: input.contextSize ?? engineDefaults.contextSize,
     maxTokens: input.maxTokens ?? engineDefaults.maxTokens,
+    apiKey: input.apiKey,
   };
 }

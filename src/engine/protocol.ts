@@ -1,9 +1,11 @@
 /**
  * The contract between the supervisor and a built-in engine process.
  *
- * The supervisor starts `tale engine --model <gguf> --port 0 [--threads N]
- * [--slots N] [--context-size N] [--max-tokens N] [--name ID]` with stdin as a
- * pipe. Once the HTTP server listens, the engine writes exactly one line of
+ * The supervisor starts `tale engine --key-stdin --model <gguf> --port 0
+ * [--threads N] [--slots N] [--context-size N] [--max-tokens N] [--name ID]`
+ * with stdin as a pipe, and writes the engine's key as its first line. Every
+ * request but a liveness probe of /health must carry `Authorization: Bearer
+ * <key>`. Once the HTTP server listens, the engine writes exactly one line of
  * JSON (an EngineReadyLine) to stdout; logs go to stderr. The engine exits by
  * itself when stdin closes or its parent process goes away, so it can never
  * outlive the daemon.
@@ -20,6 +22,12 @@ export interface EngineReadyLine {
   parameters: number;
 }
 
+/** /health without the key: alive, and nothing more. */
+export interface EngineLiveness {
+  status: "ok";
+}
+
+/** /health with the key. */
 export interface EngineHealth {
   status: "ok";
   model: string;

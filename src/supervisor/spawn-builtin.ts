@@ -20,6 +20,8 @@ export interface BuiltinLauncherOptions {
   healthTimeoutMs: number;
   /** Admission control; absent means no limit. */
   budget?: MemoryBudget;
+  /** The engine's key: handed over on stdin, sent with every request and health check. */
+  apiKey: string;
 }
 
 export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher {
@@ -28,6 +30,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
       const { config, defaults, log } = options;
       const args = [
         "engine",
+        "--key-stdin",
         ...["--model", options.modelPath],
         ...["--port", "0"],
         ...["--threads", String(config.threads ?? defaults.threads)],
@@ -40,9 +43,13 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         options.engineId,
         estimateBuiltinBytes({ modelPath: options.modelPath, contextSize: config.contextSize ?? defaults.contextSize, slots: config.slots ?? defaults.slots }),
       );
-      // stdin stays an open, silent pipe: its EOF is how the engine learns that
-      // the daemon is gone, so it is only closed when stopping.
+      // stdin carries the key as its first line (the one private channel to
+      // the child: not argv, not the environment), then stays an open, silent
+      // pipe: its EOF is how the engine learns that the daemon is gone, so it
+      // is only closed when stopping.
       const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
+      proc.stdin.write(`${options.apiKey}\n`);
+      void proc.stdin.flush();
       const child = superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin });
       if (release) void child.exited.then(release);
       onSpawn(child.killNow);
@@ -59,7 +66,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         port: ready.port,
         baseUrl: `${origin}/v1`,
         parameters: ready.parameters,
-        health: createHealthProbe({ urls: [`${origin}/health`], timeoutMs: options.healthTimeoutMs }),
+        health: createHealthProbe({ urls: [`${origin}/health`], headers: { authorization: `Bearer ${options.apiKey}` }, timeoutMs: options.healthTimeoutMs }),
         exited: child.exited,
         stop: child.stop,
       };

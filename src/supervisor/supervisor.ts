@@ -4,6 +4,7 @@ import { createHooks, type Hookable } from "hookable";
 import type { BuiltinEngineConfig, EngineConfig, Role, TaleConfig } from "../config/types";
 import { TaleError } from "../errors";
 import { createMemoryBudget } from "./memory-budget";
+import { newSecret } from "../util/bearer";
 import { selfCommand } from "../util/self-command";
 import { defineBackoffPolicy } from "./backoff";
 import { defaultCrashLimit, type CrashLimit } from "./crash-window";
@@ -107,8 +108,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         const engineLog = openEngineLog(options.logDir, id);
         engineLogs.push(engineLog);
         const slots = engine.slots ?? config.builtin.slots;
+        // One key per engine, kept across its restarts; only this daemon ever holds it.
+        const apiKey = newSecret();
         return {
-          handle: new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots }, listeners),
+          handle: new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots, apiKey }, listeners),
           launcher: builtinLauncher({
             engineId: id,
             config: engine,
@@ -118,6 +121,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
             engineCommand: options.engineCommand ?? selfCommand,
             healthTimeoutMs,
             budget,
+            apiKey,
           }),
           engineLog,
         };

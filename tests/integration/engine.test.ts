@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { isFailedLine, isReadyLine, type EngineErrorBody, type EngineFailedLine, type EngineHealth, type EngineReadyLine } from "../../src/engine/protocol";
+import { freePort } from "../helpers/supervision";
 import { hasSharedModel, isAlive, repoRoot, sharedModel, waitFor } from "../helpers/tale";
 
 /** `tale engine` as the supervisor runs it: a real process on the real third-party model. */
@@ -17,15 +20,26 @@ interface StartedEngine {
 }
 
 const spawned: EngineProcess[] = [];
+/** Engines started through a shell that exited: not our children, so killed by pid. */
+const orphans: number[] = [];
+const scratch = mkdtempSync(join(tmpdir(), "tale-engine-test-"));
+const engineArgv = [process.execPath, join(repoRoot, "src/main.ts"), "engine"];
+const key = "k".repeat(64);
+const keyed = { authorization: `Bearer ${key}` };
 
-async function startEngine(args: string[]): Promise<StartedEngine> {
-  const proc = Bun.spawn([process.execPath, join(repoRoot, "src/main.ts"), "engine", ...args], {
+/** Starts the engine the way the daemon does: the key goes over stdin unless `args` names another source. */
+async function startEngine(args: string[], { sendKey = true } = {}): Promise<StartedEngine> {
+  const proc = Bun.spawn([...engineArgv, ...(sendKey ? ["--key-stdin"] : []), ...args], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1" },
   });
   spawned.push(proc);
+  if (sendKey) {
+    proc.stdin.write(`${key}\n`);
+    void proc.stdin.flush();
+  }
   let stderrText = "";
   const stderrClosed = (async () => {
     for await (const chunk of proc.stderr) stderrText += new TextDecoder().decode(chunk);
@@ -76,7 +90,9 @@ const user = (content: string) => [{ role: "user", content }];
 
 afterAll(async () => {
   for (const proc of spawned) proc.kill("SIGKILL");
+  for (const pid of orphans) if (isAlive(pid)) process.kill(pid, "SIGKILL");
   await Promise.all(spawned.map((proc) => proc.exited));
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 if (!hasSharedModel) console.log(`skipping engine tests: ${sharedModel} is absent`);
@@ -86,8 +102,8 @@ describe.skipIf(!hasSharedModel)("tale engine serving llama-2-tiny-random", () =
   let base: string;
 
   const chat = (body: Record<string, unknown>, init: RequestInit = {}) =>
-    fetch(`${base}/v1/chat/completions`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, ...init });
-  const health = async () => (await (await fetch(`${base}/health`)).json()) as EngineHealth;
+    fetch(`${base}/v1/chat/completions`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...keyed }, ...init });
+  const health = async () => (await (await fetch(`${base}/health`, { headers: keyed })).json()) as EngineHealth;
 
   beforeAll(async () => {
     // One thread: on 2 busy cores, two llama.cpp threads wait on each other and the tiny model runs ~15x slower.
@@ -111,7 +127,7 @@ describe.skipIf(!hasSharedModel)("tale engine serving llama-2-tiny-random", () =
   });
 
   test("GET /v1/models lists the model id", async () => {
-    const list = (await (await fetch(`${base}/v1/models`)).json()) as { object: string; data: { id: string; object: string }[] };
+    const list = (await (await fetch(`${base}/v1/models`, { headers: keyed })).json()) as { object: string; data: { id: string; object: string }[] };
     expect(list.object).toBe("list");
     expect(list.data.map((model) => model.id)).toEqual(["llama-2-tiny-random"]);
   });
@@ -249,15 +265,41 @@ describe.skipIf(!hasSharedModel)("tale engine serving llama-2-tiny-random", () =
       expect(error.code).toBe("BAD_REQUEST");
       expect(error.message).toMatch(message);
     }
-    const notJson = await fetch(`${base}/v1/chat/completions`, { method: "POST", body: "{nope" });
+    const notJson = await fetch(`${base}/v1/chat/completions`, { method: "POST", body: "{nope", headers: keyed });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as EngineErrorBody).error.message).toContain("not valid JSON");
   });
 
   test("unknown routes get 404 in the error shape", async () => {
-    const response = await fetch(`${base}/v1/embeddings`, { method: "POST" });
+    const response = await fetch(`${base}/v1/embeddings`, { method: "POST", headers: keyed });
     expect(response.status).toBe(404);
     expect(((await response.json()) as EngineErrorBody).error.code).toBe("NOT_FOUND");
+  });
+
+  test("a request without the key, or with a wrong one, is refused before it reaches the model", async () => {
+    const body = JSON.stringify({ messages: user("hi"), max_tokens: 3 });
+    const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${"x".repeat(64)}` }, { authorization: `Bearer ${key.slice(1)}` }, { authorization: key }];
+    for (const headers of attempts) {
+      const refused = [
+        await fetch(`${base}/v1/chat/completions`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }),
+        await fetch(`${base}/v1/models`, { headers }),
+        // Not even which routes exist.
+        await fetch(`${base}/v1/embeddings`, { method: "POST", headers }),
+      ];
+      for (const response of refused) {
+        expect(response.status).toBe(401);
+        const error = ((await response.json()) as EngineErrorBody).error;
+        expect(error.code).toBe("AUTH");
+        expect(error.message).not.toContain(key);
+      }
+    }
+    expect((await health()).slots).toEqual({ total: 2, busy: 0, queued: 0 });
+  });
+
+  test("GET /health without the key says only that the engine is alive", async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
   });
 });
 
@@ -279,6 +321,49 @@ describe.skipIf(!hasSharedModel)("tale engine lifecycle", () => {
     expect(isAlive(engine.proc.pid)).toBe(false);
     expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
   });
+
+  /**
+   * `nohup tale engine … &` from a script: a shell starts the engine in the
+   * background and exits. The shell here waits for a line on its stdin, so it
+   * is still the parent while the engine starts, and exits when told.
+   */
+  async function startFromShell(flags: string[]): Promise<{ pid: number; port: number; letShellExit(): Promise<void> }> {
+    const keyFile = join(scratch, "shell-key");
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    const port = freePort();
+    const command = [...engineArgv, "--model", sharedModel, "--threads", "1", "--port", String(port), "--api-key-file", keyFile, ...flags];
+    const shell = Bun.spawn(["sh", "-c", `"$@" </dev/null >/dev/null 2>&1 & echo $!; read _`, "sh", ...command], { stdin: "pipe", stdout: "pipe" });
+    const reader = shell.stdout.getReader();
+    const pid = Number(new TextDecoder().decode((await reader.read()).value).trim());
+    reader.releaseLock();
+    orphans.push(pid);
+    await waitFor(() => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false), 20_000, "the engine to answer");
+    return {
+      pid,
+      port,
+      async letShellExit() {
+        shell.stdin.write("\n");
+        shell.stdin.end();
+        await shell.exited;
+      },
+    };
+  }
+
+  test("started from a shell that then exits, it stops: the daemon's engines never outlive their parent", async () => {
+    const engine = await startFromShell([]);
+    await engine.letShellExit();
+    await waitFor(() => !isAlive(engine.pid), 3000, "the orphaned engine to stop");
+  }, 30_000);
+
+  test("with --no-parent-watch it keeps serving after the shell that started it exits", async () => {
+    const engine = await startFromShell(["--no-parent-watch"]);
+    await engine.letShellExit();
+    await Bun.sleep(1500);
+    expect(isAlive(engine.pid)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${engine.port}/v1/models`, { headers: keyed })).status).toBe(200);
+    process.kill(engine.pid, "SIGTERM");
+    await waitFor(() => !isAlive(engine.pid), 5000, "the engine to stop on SIGTERM");
+  }, 30_000);
 
   test("a missing model file fails before loading, naming the path", async () => {
     const missing = join(repoRoot, "no-such-model.gguf");
@@ -308,6 +393,20 @@ describe.skipIf(!hasSharedModel)("tale engine lifecycle", () => {
     } finally {
       await blocker.stop(true);
     }
+  });
+
+  test("a key file works as well as stdin, and a run with no key and no terminal is refused", async () => {
+    const keyFile = join(scratch, "key");
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+    const engine = await startEngine(["--model", sharedModel, "--threads", "1", "--api-key-file", keyFile], { sendKey: false });
+    const base = `http://127.0.0.1:${readyPort(engine)}`;
+    expect((await fetch(`${base}/v1/models`, { headers: keyed })).status).toBe(200);
+    expect((await fetch(`${base}/v1/models`)).status).toBe(401);
+
+    const keyless = await startEngine(["--model", sharedModel, "--threads", "1"], { sendKey: false });
+    expect(keyless.line).toMatchObject({ event: "failed", error: { code: "BAD_REQUEST" } });
+    expect((keyless.line as EngineFailedLine).error.hint).toContain("--api-key-file");
+    expect(await exitsWithin(keyless.proc, 3000)).not.toBe(0);
   });
 
   test("bad flags are refused", async () => {

@@ -340,6 +340,19 @@ describe("builtin engine (real `tale engine` child on the tiny GGUF model)", () 
     lease.release();
     expect(reply.usage.completionTokens).toBeGreaterThan(0);
 
+    // Anyone else on the machine who finds the port is refused: only the daemon holds the key...
+    const sideDoor = await fetch(`${started!.baseUrl}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 3 }),
+    });
+    expect(sideDoor.status).toBe(401);
+    expect(((await sideDoor.json()) as { error: { code: string } }).error.code).toBe("AUTH");
+    // ...and it reached the engine privately: not on its command line, not in its environment, not in status.
+    const key = supervisor.engines[0]!.apiKey!;
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    for (const file of ["cmdline", "environ"]) expect(readFileSync(`/proc/${started!.pid}/${file}`, "latin1")).not.toContain(key);
+    expect(JSON.stringify(supervisor.snapshot())).not.toContain(key);
+
     process.kill(started!.pid!, "SIGKILL");
     await waitUntil(() => recorder.states("ux-0").filter((state) => state === "healthy").length === 2, "the engine is healthy again", 15_000);
     const [restarted] = supervisor.snapshot();

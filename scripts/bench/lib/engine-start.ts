@@ -1,4 +1,5 @@
 import { isFailedLine, isReadyLine, type EngineReadyLine } from "../../../src/engine/protocol";
+import { newSecret } from "../../../src/util/bearer";
 import { onCleanup } from "./cleanup";
 import { killPid, waitGone } from "./processes";
 import { taleBinary } from "./tale-home";
@@ -15,24 +16,46 @@ export interface EngineStartOptions {
   env: Record<string, string>;
   threads?: number;
   timeoutMs?: number;
+  /** More `tale engine` flags, e.g. the daemon's slots and context size. */
+  flags?: string[];
 }
 
-/** Spawns `tale engine` on its own, times it to its ready line, then stops it the way the daemon does. */
-export async function timeEngineStart(options: EngineStartOptions): Promise<EngineStart> {
-  const argv = [taleBinary, "engine", "--model", options.modelPath, "--port", "0", "--threads", String(options.threads ?? 1)];
+/** A `tale engine` started the way the daemon starts one, key over stdin included. */
+export interface StandaloneEngine {
+  ready: EngineReadyLine;
+  /** Spawn to ready line, measured here. */
+  readyMs: number;
+  /** What requests send as `Authorization: Bearer <key>`. */
+  key: string;
+  /** Closes stdin (the engine's lifeline) and waits for it to go; SIGKILL is only the backstop. */
+  stop(): Promise<void>;
+}
+
+export async function startEngine(options: EngineStartOptions): Promise<StandaloneEngine> {
+  const key = newSecret();
+  const argv = [taleBinary, "engine", "--key-stdin", "--model", options.modelPath, "--port", "0", "--threads", String(options.threads ?? 1), ...(options.flags ?? [])];
   const started = performance.now();
   const child = Bun.spawn(argv, { env: options.env, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+  child.stdin.write(`${key}\n`);
+  void child.stdin.flush();
   const stop = onCleanup(async () => {
-    // Closing stdin is the engine's lifeline signal; the kill is only the backstop.
     void child.stdin.end();
     if (!(await waitGone(child.pid, 3000))) killPid(child.pid);
   });
   try {
     const ready = await readReadyLine(child.stdout, options.timeoutMs ?? 30_000);
-    return { readyMs: performance.now() - started, startupMs: ready.startupMs };
-  } finally {
+    return { ready, readyMs: performance.now() - started, key, stop };
+  } catch (error) {
     await stop();
+    throw error;
   }
+}
+
+/** Spawns `tale engine` on its own, times it to its ready line, then stops it the way the daemon does. */
+export async function timeEngineStart(options: EngineStartOptions): Promise<EngineStart> {
+  const engine = await startEngine(options);
+  await engine.stop();
+  return { readyMs: engine.readyMs, startupMs: engine.ready.startupMs };
 }
 
 async function readReadyLine(stdout: ReadableStream<Uint8Array>, timeoutMs: number): Promise<EngineReadyLine> {

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { TaleError, toTaleError } from "../../errors";
 import { runEngine, watchLifeline, type EngineHandle } from "../../engine";
+import { resolveEngineKey } from "../../engine/api-key";
 import { engineLog } from "../../engine/log";
 import type { EngineFailedLine, EngineReadyLine } from "../../engine/protocol";
 
@@ -8,7 +9,12 @@ import type { EngineFailedLine, EngineReadyLine } from "../../engine/protocol";
 const shutdownGraceMs = 3000;
 
 export default defineCommand({
-  meta: { name: "engine", description: "Serve one GGUF model over an OpenAI-compatible API (started by the daemon)", hidden: true },
+  meta: {
+    name: "engine",
+    description:
+      "Serve one GGUF model over an OpenAI-compatible API on 127.0.0.1. The daemon starts these itself; to run one by hand or under another supervisor (pm2, systemd), give it a key with --api-key-file and add --no-parent-watch",
+    hidden: true,
+  },
   args: {
     model: { type: "string", required: true, description: "Path to the .gguf file" },
     port: { type: "string", default: "0", description: "Port on 127.0.0.1 (0 picks a free one)" },
@@ -17,6 +23,18 @@ export default defineCommand({
     "context-size": { type: "string", description: "Tokens of context per slot (default 2048)" },
     "max-tokens": { type: "string", description: "Tokens generated when a request sets none (default 512)" },
     name: { type: "string", description: "Model id for /v1/models (default: the file name)" },
+    "api-key-file": {
+      type: "string",
+      description: "File holding the key every request must send as `Authorization: Bearer <key>` (only /health answers without it). With no key option, a run in a terminal makes up a key and prints it once",
+    },
+    "key-stdin": { type: "boolean", description: "Read the key from the first line of stdin instead (how the daemon hands it over)" },
+    "parent-watch": {
+      type: "boolean",
+      default: true,
+      description: "Stop when the process that started the engine exits (how the daemon's engines never outlive it)",
+      negativeDescription:
+        "Keep serving after the process that started the engine exits: for `nohup tale engine … &`, pm2 or systemd. SIGTERM still stops it, and so does EOF on stdin when stdin is a pipe",
+    },
   },
   async run({ args }) {
     let handle: EngineHandle | undefined;
@@ -30,16 +48,26 @@ export default defineCommand({
     };
     process.on("uncaughtException", crash);
     process.on("unhandledRejection", crash);
-    // Watch before loading so a parent that dies during a slow model load does not leave us behind.
-    const stopWatching = watchLifeline({
-      onLost(reason) {
-        engineLog.info(`Stopping: ${reason}.`);
-        setTimeout(() => process.exit(0), shutdownGraceMs).unref();
-        void (handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
-      },
-    });
+    let stopWatching = () => {};
     try {
+      // The key comes first: the lifeline watches the same stdin once the key has been read from it.
+      const { key, generated } = await resolveEngineKey({
+        keyStdin: args["key-stdin"] === true,
+        apiKeyFile: args["api-key-file"],
+        interactive: process.stderr.isTTY === true,
+      });
+      if (generated) process.stderr.write(`Engine key (send it as "Authorization: Bearer <key>"; shown only now): ${key}\n`);
+      // Watch before loading so a parent that dies during a slow model load does not leave us behind.
+      stopWatching = watchLifeline({
+        watchParent: args["parent-watch"] !== false,
+        onLost(reason) {
+          engineLog.info(`Stopping: ${reason}.`);
+          setTimeout(() => process.exit(0), shutdownGraceMs).unref();
+          void (handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+        },
+      });
       handle = await runEngine({
+        apiKey: key,
         modelPath: args.model,
         name: args.name,
         port: parseCount("port", args.port, 0, 65535),
