@@ -18,7 +18,7 @@ export function createDefaultConfig(): TaleConfig {
       contextSize: 2048,
       maxTokens: 128,
     },
-    scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 },
+    scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000, maxQueueWaitMs: 120_000 },
     supervisor: {
       healthIntervalMs: 2000,
       startTimeoutMs: 30000,
@@ -27,6 +27,8 @@ export function createDefaultConfig(): TaleConfig {
       backoffMaxMs: 30000,
       crashLoopCount: 5,
       crashLoopWindowMs: 60_000,
+      // pm2's min_uptime: an engine killed while serving restarts at once; one that dies at start backs off.
+      minUptimeMs: 1000,
       circuitCooldownMs: 60_000,
       endpointFailures: 5,
       // Generous: a large model on a CPU may think about a long prompt for a while before its first token.

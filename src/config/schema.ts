@@ -75,6 +75,7 @@ export const sectionSchemas = {
     maxQueued: atLeast(1),
     agingMs: atLeast(1),
     watchdogIntervalMs: atLeast(0),
+    maxQueueWaitMs: atLeast(1),
   }),
   supervisor: v.strictObject({
     healthIntervalMs: atLeast(1),
@@ -84,6 +85,7 @@ export const sectionSchemas = {
     backoffMaxMs: atLeast(0),
     crashLoopCount: atLeast(1),
     crashLoopWindowMs: atLeast(1),
+    minUptimeMs: atLeast(0),
     circuitCooldownMs: atLeast(1),
     endpointFailures: atLeast(1),
     requestIdleTimeoutMs: atLeast(0),

@@ -89,6 +89,11 @@ export interface TaleConfig {
     /** Queued tasks beyond which a submission is refused with OVERLOADED. */
     maxQueued: number;
     /**
+     * Longest a queued task waits while no engine of its role can take work
+     * (starting, restarting, unreachable); then it fails with ENGINE_UNAVAILABLE.
+     */
+    maxQueueWaitMs: number;
+    /**
      * Queue wait in ms that counts as one priority point, so waiting work ages
      * past newer work of higher priority (low = -10: ten such waits behind normal).
      */
@@ -103,9 +108,18 @@ export interface TaleConfig {
     memoryBudgetMb: number;
     backoffInitialMs: number;
     backoffMaxMs: number;
-    /** Crashes within crashLoopWindowMs that open an engine's circuit (no more restarts). */
+    /**
+     * Crashes within crashLoopWindowMs that open an engine's circuit (no more
+     * restarts). Only crashes before the engine had been healthy for
+     * minUptimeMs count.
+     */
     crashLoopCount: number;
     crashLoopWindowMs: number;
+    /**
+     * Healthy time that proves an engine (pm2's min_uptime): its later crash is
+     * no crash loop, it restarts at once, and its backoff starts over.
+     */
+    minUptimeMs: number;
     /** How long an open circuit waits before one trial start. */
     circuitCooldownMs: number;
     /** Failed requests in a row (HTTP 5xx, lost connection) that open a remote endpoint's circuit. */

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "ENGINE_CRASHED"
   | "ENGINE_UNHEALTHY"
   | "ENGINE_START_FAILED"
+  | "ENGINE_UNAVAILABLE"
   | "CONTEXT_OVERFLOW"
   | "TIMEOUT"
   | "CANCELLED"
@@ -75,6 +76,10 @@ export const errorClasses: Record<ErrorCode, ErrorClass> = {
   ENGINE_START_FAILED: {
     status: 503, retryable: true, meaning: "A model engine did not become healthy.",
     action: "Read the engine's log in TALE_HOME/logs; check the model path, the command and the port.",
+  },
+  ENGINE_UNAVAILABLE: {
+    status: 503, retryable: true, meaning: "No engine of the role can take work: its circuit is open, its endpoint is unreachable, or it did not come up in time.",
+    action: "Run `tale status` to see which engine and why; start or fix it, or set supervisor.fallback so another role serves meanwhile.",
   },
   CONTEXT_OVERFLOW: {
     status: 400, retryable: false, meaning: "The prompt does not fit in the model's context.",
@@ -159,7 +164,7 @@ export function isTaleError(value: unknown): value is TaleError {
 
 /** Rebuilds an error that crossed a process or HTTP boundary. */
 export function fromSerialized(value: SerializedError): TaleError {
-  const code = value.code in errorClasses ? value.code : "INTERNAL";
+  const code = Object.hasOwn(errorClasses, value.code) ? value.code : "INTERNAL";
   return new TaleError(code, value.message, { hint: value.hint });
 }
 

@@ -7,15 +7,23 @@ import type { ChatCallOptions, ChatRequest, ChatResult } from "../supervisor/cha
  * a role, and a signal when more capacity may be free.
  */
 export interface EnginePool {
-  /** A slot on an engine of the role; on `prefer` when that one is healthy and free. */
-  acquire(role: Role, prefer?: string): EngineLease | undefined;
+  /** A slot on an engine of the role: on `prefer` when that one is healthy and free, never on `avoid`. */
+  acquire(role: Role, choice?: EngineChoice): EngineLease | undefined;
   /** Healthy engines per role, for routing. */
   engineIds(): Record<Role, string[]>;
   availability(role: Role): RoleAvailability;
   onCapacity(listener: () => void): () => void;
 }
 
-export type RoleAvailability = { state: "ready" | "starting" } | { state: "failed"; error: TaleError };
+export interface EngineChoice {
+  /** An engine id a router asked for. */
+  prefer?: string;
+  /** An engine id that just failed this task: a retry elsewhere need not wait out its backoff. */
+  avoid?: string;
+}
+
+/** "starting": waiting may help (engines starting or restarting); `cause` is the last thing that went wrong, if anything did. */
+export type RoleAvailability = { state: "ready" } | { state: "starting"; cause?: TaleError } | { state: "failed"; error: TaleError };
 
 /** One slot on one engine, held for the length of one attempt. */
 export interface EngineLease {

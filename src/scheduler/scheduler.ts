@@ -1,11 +1,13 @@
 import type { Role, TaleConfig } from "../config/types";
 import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
-import type { ChatMessage, ChatRequest } from "../supervisor/chat-client";
+import type { ChatMessage, ChatRequest, ChatUsage } from "../supervisor/chat-client";
 import type { EngineLease, EnginePool } from "./engine-pool";
 import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
+import { createQueueWaitGuard } from "./queue-wait";
 import { retryDelay } from "./retry-delay";
+import { timeoutError } from "./timeout-error";
 import { TaskEventHub, type TaskListener } from "./task-events";
 import { inspectAttempts, type WatchedAttempt } from "./watchdog";
 
@@ -23,6 +25,8 @@ export interface SubmitInput {
   client?: string;
   /** With an explicit role: who chose it, when that was a router rather than the caller. */
   routedBy?: string;
+  /** With routedBy: why that router chose the role. */
+  routeReason?: string;
 }
 
 /** Where a routing decision came from: "plugin:<name>", "fallback" or "explicit". */
@@ -104,7 +108,8 @@ export class Scheduler {
   private readonly events = new TaskEventHub();
   private readonly running = new Map<string, RunningTask>();
   private readonly deadlines = new Map<string, Timer>();
-  private readonly retryAt = new Map<string, number>();
+  /** Tasks waiting out a retry backoff, and the engine that failed them: only a retry on that same engine waits. */
+  private readonly retryAfter = new Map<string, { at: number; engine: string }>();
   /** Sampling options and engine preferences are not persisted; after a daemon restart tasks run without them. */
   private readonly hints = new Map<string, { temperature?: number; seed?: number; engine?: string }>();
   private pumping = false;
@@ -113,9 +118,13 @@ export class Scheduler {
   private readonly detachPool: () => void;
   private watchdog: Timer | undefined;
   private suspectEngines = new Set<string>();
+  private readonly queueWait;
+  /** Wakes the queue when the earliest task waiting on an unavailable role runs out of time. */
+  private queueWaitTimer: Timer | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.detachPool = options.pool.onCapacity(() => this.pump());
+    this.queueWait = createQueueWaitGuard(options.config.maxQueueWaitMs);
   }
 
   /** Re-queues work a previous daemon left running, re-arms deadlines, starts dispatching. */
@@ -139,6 +148,7 @@ export class Scheduler {
   async stop(graceMs = 0): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.queueWaitTimer);
     const deadline = Date.now() + graceMs;
     while (this.running.size && Date.now() < deadline) await Bun.sleep(10);
     this.detachPool();
@@ -157,7 +167,7 @@ export class Scheduler {
     this.admit();
     const id = this.options.store.newTaskId();
     const decision: RouteDecision =
-      input.role === "auto" ? await this.route({ ...input, id }) : { role: input.role, reason: "asked for", decidedBy: input.routedBy ?? "explicit" };
+      input.role === "auto" ? await this.route({ ...input, id }) : { role: input.role, reason: input.routeReason ?? "", decidedBy: input.routedBy ?? "explicit" };
     const task = this.options.store.insertTask({
       id,
       kind: input.kind,
@@ -166,6 +176,7 @@ export class Scheduler {
       roleRequested: input.role,
       role: decision.role,
       routedBy: decision.decidedBy,
+      routeReason: routeReasonOf(decision),
       priority: input.priority ?? 0,
       agingMs: this.options.config.agingMs,
       // A router's budget only ever lowers the default: it saves tokens, it does not spend them.
@@ -286,11 +297,13 @@ export class Scheduler {
     if (free <= 0) return;
     const blocked = new Set<Role>();
     const now = Date.now();
+    this.queueWait.startPass();
     for (const task of store.queuedTasks(free + this.running.size + 64)) {
       if (this.running.size >= config.maxConcurrent) break;
       const role = task.role as Role;
-      if (this.running.has(task.id) || blocked.has(role)) continue;
-      if ((this.retryAt.get(task.id) ?? 0) > now) continue;
+      if (this.running.has(task.id)) continue;
+      const retry = this.retryAfter.get(task.id);
+      const backingOff = retry !== undefined && retry.at > now;
       if (task.attempts >= config.maxAttempts) {
         this.finish(task.id, {
           status: "failed",
@@ -305,20 +318,37 @@ export class Scheduler {
         this.finish(task.id, { status: "failed", error: availability.error });
         continue;
       }
-      const lease = pool.acquire(role, this.hints.get(task.id)?.engine);
+      if (availability.state === "starting") {
+        const expired = this.queueWait.check(task, role, now, availability.cause?.message ?? `the ${role} engines have not become healthy yet.`);
+        if (expired) {
+          this.finish(task.id, { status: "failed", error: expired });
+          continue;
+        }
+      } else this.queueWait.available(role);
+      if (blocked.has(role)) continue;
+      const lease = pool.acquire(role, { prefer: this.hints.get(task.id)?.engine, avoid: backingOff ? retry.engine : undefined });
       if (!lease) {
-        // Keep priority order within a role: nothing of this role may jump ahead.
-        blocked.add(role);
+        // Keep priority order within a role: nothing of this role may jump ahead (a task backing off only waits for its failed engine).
+        if (!backingOff) blocked.add(role);
         continue;
       }
       this.launch(task, lease);
     }
+    this.armQueueWaitTimer(now);
+  }
+
+  private armQueueWaitTimer(now: number): void {
+    clearTimeout(this.queueWaitTimer);
+    const expiry = this.queueWait.nextExpiry();
+    if (expiry === undefined) return;
+    this.queueWaitTimer = setTimeout(() => this.pump(), Math.max(0, expiry - now) + 1);
+    this.queueWaitTimer.unref();
   }
 
   private launch(task: Task, lease: EngineLease): void {
     const run: RunningTask = { taskId: task.id, engineId: lease.engineId, abort: new AbortController(), lease, detached: false };
     this.running.set(task.id, run);
-    this.retryAt.delete(task.id);
+    this.retryAfter.delete(task.id);
     void this.runAttempt(task, run).finally(() => {
       lease.release();
       if (this.running.get(task.id) === run) this.running.delete(task.id);
@@ -377,14 +407,14 @@ export class Scheduler {
     this.options.onAlert?.({ severity, source: "watchdog", message });
   }
 
-  /** Settles a task whose attempt was aborted, as the abort's reason asks. */
-  private settleAborted(id: string, reason: AbortReason): AttemptEnd["outcome"] {
+  /** Settles a task whose attempt was aborted, as the abort's reason asks; `usage` is what the attempt had generated. */
+  private settleAborted(id: string, reason: AbortReason, usage?: ChatUsage): AttemptEnd["outcome"] {
     if (reason === "cancelled") {
-      this.finish(id, { status: "cancelled", error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
+      this.finish(id, { status: "cancelled", usage, error: new TaleError("CANCELLED", "The task was cancelled while it ran.") });
       return "cancelled";
     }
     if (reason === "timed_out") {
-      this.finish(id, { status: "timed_out", error: this.timeoutError(id) });
+      this.finish(id, { status: "timed_out", usage, error: this.timeoutError(id) });
       return "timed_out";
     }
     // Shutdown: the next daemon start picks it up again. Lost engine: it runs again on a healthy one. The attempt stays counted.
@@ -406,6 +436,8 @@ export class Scheduler {
     if (fallbackFrom) this.options.log?.(`task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`);
     // Measured when the engine answers, before the task is written as finished, so it never exceeds the task's own latency.
     let endedAt = startedAt;
+    // What the engine had generated when the attempt ended early: it was paid for, so it is booked.
+    let partialUsage: ChatUsage = { promptTokens: 0, completionTokens: 0 };
     const ended = (outcome: AttemptEnd["outcome"], task: Task, error: TaleError | null, usage = { promptTokens: 0, completionTokens: 0 }) =>
       this.options.onAttemptEnd?.({
         task,
@@ -430,6 +462,7 @@ export class Scheduler {
           }
           this.events.emit(queued.id, { type: "delta", text });
         },
+        onUsage: (usage) => (partialUsage = usage),
       });
       endedAt = Date.now();
       // Free the slot before the task is written final, so whoever hears "done" finds the engine free.
@@ -442,28 +475,28 @@ export class Scheduler {
       lease.release();
       if (run.detached) return;
       const error = toTaleError(thrown);
-      const outcome = this.afterFailure(queued.id, attempt, lease, abort, error);
-      ended(outcome, store.getTask(queued.id)!, error);
+      const outcome = this.afterFailure(queued.id, attempt, lease, abort, error, partialUsage);
+      ended(outcome, store.getTask(queued.id)!, error, partialUsage);
     }
   }
 
   /** Settles a failed attempt: final state, retry, or back to the queue; returns what became of it. */
-  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, thrown: TaleError): AttemptEnd["outcome"] {
+  private afterFailure(id: string, attempt: number, lease: EngineLease, abort: AbortController, thrown: TaleError, usage: ChatUsage): AttemptEnd["outcome"] {
     const lost = abort.signal.aborted && abort.signal.reason === "engine_lost";
-    if (abort.signal.aborted && !lost) return this.settleAborted(id, abort.signal.reason as AbortReason);
+    if (abort.signal.aborted && !lost) return this.settleAborted(id, abort.signal.reason as AbortReason, usage);
     const error = lost ? new TaleError("ENGINE_CRASHED", `Engine ${lease.engineId} stopped being healthy while the task ran.`) : thrown;
     // A lost engine is already known to the supervisor; reporting it again would count one crash twice.
     if (!lost && (error.code === "ENGINE_CRASHED" || error.code === "ENGINE_UNHEALTHY")) lease.reportFailure(error);
     if (error.retryable && attempt < this.options.config.maxAttempts) {
       const delay = retryDelay(attempt, error, { baseMs: retryBaseDelayMs, maxMs: retryMaxDelayMs });
       this.changed(this.options.store.requeueTask(id));
-      this.retryAt.set(id, Date.now() + delay);
+      this.retryAfter.set(id, { at: Date.now() + delay, engine: lease.engineId });
       setTimeout(() => this.pump(), delay).unref();
       this.events.emit(id, { type: "retry", attempt, error: error.toJSON() });
       this.options.log?.(`task ${id} attempt ${attempt} failed with ${error.code}; retrying`);
       return "retried";
     }
-    this.finish(id, { status: "failed", error });
+    this.finish(id, { status: "failed", error, usage });
     return "failed";
   }
 
@@ -498,15 +531,13 @@ export class Scheduler {
 
   private timeoutError(id: string): TaleError {
     const task = this.options.store.getTask(id);
-    return new TaleError("TIMEOUT", `The task ran past its ${formatMs(task?.timeoutMs ?? 0)} deadline.`, {
-      hint: "Give it more time with --timeout, or lower max tokens so it finishes sooner.",
-    });
+    return timeoutError(task, task?.role ? this.options.pool.availability(task.role as Role) : undefined);
   }
 
   private finish(id: string, outcome: Parameters<Store["finishTask"]>[1] & { error?: TaleError }): Task {
     clearTimeout(this.deadlines.get(id));
     this.deadlines.delete(id);
-    this.retryAt.delete(id);
+    this.retryAfter.delete(id);
     this.hints.delete(id);
     const task = this.options.store.finishTask(id, outcome);
     this.events.emit(id, { type: "done", task });
@@ -519,10 +550,13 @@ export class Scheduler {
   }
 }
 
-export function isFinal(status: TaskStatus): boolean {
-  return status !== "queued" && status !== "running";
+/** A plugin's reason is its own text: kept short, and absent when nobody gave one. */
+const maxRouteReasonChars = 200;
+function routeReasonOf(decision: RouteDecision): string | undefined {
+  const reason = decision.reason.trim();
+  return reason ? reason.slice(0, maxRouteReasonChars) : undefined;
 }
 
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+export function isFinal(status: TaskStatus): boolean {
+  return status !== "queued" && status !== "running";
 }

@@ -1,6 +1,6 @@
 import type { Role } from "../config/types";
 import { TaleError } from "../errors";
-import type { EngineLease, EnginePool, RoleAvailability } from "../scheduler/engine-pool";
+import type { EngineChoice, EngineLease, EnginePool, RoleAvailability } from "../scheduler/engine-pool";
 import { streamChat } from "./chat-client";
 import type { EngineHandle } from "./engine-handle";
 import { fallbackFor, type FallbackChoice } from "./role-fallback";
@@ -16,7 +16,7 @@ export interface SupervisorLease extends EngineLease {
 }
 
 export interface SupervisorPool extends EnginePool {
-  acquire(role: Role, prefer?: string): SupervisorLease | undefined;
+  acquire(role: Role, choice?: EngineChoice): SupervisorLease | undefined;
 }
 
 export interface SupervisorPoolOptions {
@@ -48,13 +48,13 @@ export function supervisorPool(supervisor: Supervisor, options: SupervisorPoolOp
   };
 
   return {
-    acquire(role, prefer) {
+    acquire(role, { prefer, avoid }: EngineChoice = {}) {
       const choice = activeFallback(role);
       const servingRole = choice?.role ?? role;
-      const preferred = prefer
+      const preferred = prefer && prefer !== avoid
         ? supervisor.engines.find((engine) => engine.id === prefer && engine.role === servingRole && engine.acceptsRequests && engine.freeSlots > 0)
         : undefined;
-      const engine = preferred ?? supervisor.pick(servingRole);
+      const engine = preferred ?? supervisor.pick(servingRole, avoid);
       const slot = engine?.tryAcquireSlot();
       if (!engine || !slot) return undefined;
       const target = { baseUrl: engine.baseUrl!, model: engine.model, apiKey: engine.apiKey };
@@ -90,18 +90,18 @@ export function supervisorPool(supervisor: Supervisor, options: SupervisorPoolOp
 
 /**
  * "failed" only when waiting cannot help soon: every engine of the role has
- * an open circuit (a crash-looping process, or an endpoint failing request
- * after request), or there is none. Engines not started yet count as
+ * an open circuit (a crash-looping process, an unreachable endpoint, or one
+ * failing request after request), or there is none. Engines not started yet count as
  * starting, since the daemon may start its scheduler before its engines.
  */
 function roleAvailability(engines: readonly EngineHandle[], role: Role): RoleAvailability {
   if (engines.some((engine) => engine.acceptsRequests)) return { state: "ready" };
   const down = (engine: EngineHandle) => engine.state === "failed" || (engine.state === "healthy" && !engine.acceptsRequests);
-  if (!engines.every(down)) return { state: "starting" };
   const cause = engines.find((engine) => engine.lastError)?.lastError;
+  if (!engines.every(down)) return { state: "starting", cause };
   return {
     state: "failed",
-    error: new TaleError("ENGINE_UNHEALTHY", `No ${role} engine can run${cause ? `: ${cause.message}` : " because none is configured."}`, {
+    error: new TaleError("ENGINE_UNAVAILABLE", `No ${role} engine can run${cause ? `: ${cause.message}` : " because none is configured."}`, {
       hint: cause?.hint ?? "Run `tale status` to see the engines, and check the models section of your tale config.",
       cause,
     }),

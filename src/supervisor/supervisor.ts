@@ -19,10 +19,11 @@ import type { EngineState } from "./engine-state";
 import type { EngineLauncher } from "./launcher";
 import { remoteApiKey, remoteLauncher } from "./remote";
 import { builtinLauncher } from "./spawn-builtin";
+import { defaultMinUptimeMs } from "./uptime";
 import { commandArgs, processLauncher } from "./spawn-process";
 
 /** The circuit and budget keys have defaults here so callers that build a config slice by hand may leave them out. */
-type CircuitKeys = "crashLoopCount" | "crashLoopWindowMs" | "circuitCooldownMs" | "endpointFailures" | "requestIdleTimeoutMs" | "fallback" | "memoryBudgetMb";
+type CircuitKeys = "crashLoopCount" | "crashLoopWindowMs" | "circuitCooldownMs" | "minUptimeMs" | "endpointFailures" | "requestIdleTimeoutMs" | "fallback" | "memoryBudgetMb";
 export type SupervisorConfig = Pick<TaleConfig, "models" | "builtin"> & {
   supervisor: Omit<TaleConfig["supervisor"], CircuitKeys> & Partial<Pick<TaleConfig["supervisor"], CircuitKeys>>;
 };
@@ -64,8 +65,8 @@ export interface Supervisor {
   /** Stops every engine and waits until no engine process is left. */
   stop(): Promise<void>;
   snapshot(): EngineSnapshot[];
-  /** The least loaded healthy engine of the role with a free slot. */
-  pick(role: Role): EngineHandle | undefined;
+  /** The least loaded healthy engine of the role with a free slot, other than `avoid`. */
+  pick(role: Role, avoid?: string): EngineHandle | undefined;
   /** The role standing in for each role whose engines have all failed (supervisor.fallback). */
   readonly fallbacks: RoleFallbacks;
   /** Longest silence allowed from an engine within one request; 0: no limit. */
@@ -165,6 +166,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     startTimeoutMs: config.supervisor.startTimeoutMs,
     unhealthyAfter: options.unhealthyAfter ?? 3,
     stopGraceMs: options.stopGraceMs ?? 2000,
+    minUptimeMs: config.supervisor.minUptimeMs ?? defaultMinUptimeMs,
   };
   const backoff = defineBackoffPolicy({ initialMs: config.supervisor.backoffInitialMs, maxMs: config.supervisor.backoffMaxMs });
   const circuit: CircuitPolicy = {
@@ -217,10 +219,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       return stopped;
     },
     snapshot: () => engines.map((engine) => engine.snapshot()),
-    pick(role) {
+    pick(role, avoid) {
       let best: EngineHandle | undefined;
       for (const engine of engines) {
-        if (engine.role !== role || !engine.acceptsRequests || engine.freeSlots === 0) continue;
+        if (engine.role !== role || engine.id === avoid || !engine.acceptsRequests || engine.freeSlots === 0) continue;
         if (!best || engine.inFlight / engine.slots < best.inFlight / best.slots) best = engine;
       }
       return best;

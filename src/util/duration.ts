@@ -11,6 +11,11 @@ export function parseDuration(text: string, what = "duration"): number {
   return Math.round(Number(match[1]) * units[match[2] ?? "s"]!);
 }
 
+/** Milliseconds as seconds with one decimal, for sentences: "1.5". */
+export function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Role, TaleConfig } from "../../src/config/types";
 import { createDefaultConfig } from "../../src/config/defaults";
-import type { EngineLease, EnginePool } from "../../src/scheduler";
+import type { EngineLease, EnginePool, RoleAvailability } from "../../src/scheduler";
 import { Scheduler, type SchedulerAlert } from "../../src/scheduler";
 import { openStore, type Store } from "../../src/store";
 import type { ChatCallOptions, ChatRequest, ChatResult } from "../../src/supervisor/chat-client";
@@ -32,6 +32,8 @@ export class TestPool implements EnginePool {
   readonly inFlight: Record<Role, number> = { ux: 0, task: 0 };
   readonly calls: string[] = [];
   healthy: Record<Role, boolean> = { ux: true, task: true };
+  /** What availability() says per role; "ready" when unset. */
+  availabilities: Partial<Record<Role, RoleAvailability>> = {};
   private listeners = new Set<() => void>();
 
   constructor(
@@ -69,8 +71,8 @@ export class TestPool implements EnginePool {
     return { ux: this.healthy.ux ? ["ux-0"] : [], task: this.healthy.task ? ["task-0"] : [] };
   }
 
-  availability() {
-    return { state: "ready" as const };
+  availability(role: Role): RoleAvailability {
+    return this.availabilities[role] ?? { state: "ready" };
   }
 
   onCapacity(listener: () => void): () => void {

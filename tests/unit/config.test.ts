@@ -107,7 +107,7 @@ describe("loading", () => {
     const { config } = loaded;
     expect(config.api).toEqual({ host: "127.0.0.1", port: 1005, rateLimitPerMinute: 0, rateLimitBurst: 20 });
     expect(config.log.level).toBe("warn");
-    expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 });
+    expect(config.scheduler).toEqual({ maxConcurrent: 4, maxAttempts: 5, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000, maxQueueWaitMs: 120_000 });
     expect(config.builtin.slots).toBe(4);
     // An empty variable counts as unset.
     expect(config.builtin.threads).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
