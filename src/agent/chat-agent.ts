@@ -75,6 +75,7 @@ export class ChatAgent {
         messages: [{ role: "user", content }],
         role: "task",
         routedBy: decision.decidedBy,
+        routeReason: decision.reason,
         maxTokens: decision.maxTokens ?? handoffMaxTokens,
         client: `chat:${turn.session}`,
       });

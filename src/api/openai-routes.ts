@@ -7,8 +7,13 @@ import type { Task } from "../store";
 import { chatCompletionSchema, type ChatCompletionBody } from "./schemas";
 import { parseBody, readJson } from "./validate";
 
-/** Model names an OpenAI client may send: the roles, and "auto"/"tale" for routing. */
-const modelAliases: Record<string, Role | "auto"> = { ux: "ux", task: "task", auto: "auto", tale: "auto" };
+/** Model names an OpenAI client may send: the roles, and "auto"/"tale" for routing. A Map, so "constructor" is just an unknown name. */
+const modelAliases = new Map<string, Role | "auto">([
+  ["ux", "ux"],
+  ["task", "task"],
+  ["auto", "auto"],
+  ["tale", "auto"],
+]);
 
 export function openaiRoutes(scheduler: Scheduler): Hono {
   const app = new Hono();
@@ -16,7 +21,7 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
   app.get("/models", (c) =>
     c.json({
       object: "list",
-      data: Object.keys(modelAliases).map((id) => ({ id, object: "model", created: 0, owned_by: "tale" })),
+      data: [...modelAliases.keys()].map((id) => ({ id, object: "model", created: 0, owned_by: "tale" })),
     }),
   );
 
@@ -28,7 +33,7 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
     const model = body.model ?? "auto";
 
     if (!body.stream) {
-      const done = await scheduler.wait(task.id, Infinity);
+      const done = await waitUnlessGone(scheduler, task.id, c.req.raw.signal);
       if (done.status !== "succeeded") throw taskFailure(done);
       return c.json({
         id,
@@ -91,11 +96,27 @@ export function openaiRoutes(scheduler: Scheduler): Hono {
   return app;
 }
 
+/**
+ * A client that hangs up no longer wants the answer, streaming or not: its
+ * task is cancelled so the generation stops and the engine slot is freed.
+ */
+async function waitUnlessGone(scheduler: Scheduler, id: string, signal: AbortSignal): Promise<Task> {
+  // The task is known to exist; a cancel that finds it already final is a no-op.
+  const cancel = () => void scheduler.cancel(id).catch(() => {});
+  if (signal.aborted) cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    return await scheduler.wait(id, Infinity);
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
+}
+
 function toSubmitInput(body: ChatCompletionBody) {
-  const role = modelAliases[body.model ?? "auto"];
+  const role = modelAliases.get(body.model ?? "auto");
   if (!role) {
     throw new TaleError("NOT_FOUND", `Unknown model "${body.model}".`, {
-      hint: `Use one of: ${Object.keys(modelAliases).join(", ")}. "auto" lets tale route the request.`,
+      hint: `Use one of: ${[...modelAliases.keys()].join(", ")}. "auto" lets tale route the request.`,
     });
   }
   const lastUser = [...body.messages].reverse().find((message) => message.role === "user");

@@ -10,6 +10,8 @@ export interface TaskJson {
   role_requested: string;
   /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
   routed_by: string | null;
+  /** Why the router chose the role; null when the caller chose it. */
+  route_reason: string | null;
   /** The role asked for, when a fallback role's engine answered instead. */
   fallback_from: string | null;
   /** The answer came from a lesser model than asked for (task served by ux). */
@@ -38,6 +40,7 @@ export function taskToJson(task: Task): TaskJson {
     role: task.role,
     role_requested: task.roleRequested,
     routed_by: task.routedBy,
+    route_reason: task.routeReason,
     fallback_from: task.fallbackFrom,
     degraded: task.degraded,
     engine: task.engine,

@@ -3,7 +3,7 @@ import { TaleError, toTaleError } from "../errors";
 import { countPromptTokens, generateChat, type ChatGeneration } from "./chat";
 import { parseChatCompletionRequest, type ChatCompletionRequest } from "./chat-request";
 import type { ChatSlot, ModelHost } from "./model-host";
-import { chunkBody, completionBody, errorBody, newCompletionIdentity, usageChunkBody, type CompletionIdentity } from "./openai-format";
+import { chunkBody, completionBody, errorBody, newCompletionIdentity, usageBody, usageChunkBody, type CompletionIdentity } from "./openai-format";
 import type { SlotLease } from "./slot-pool";
 
 export interface ChatCompletionsContext {
@@ -96,8 +96,10 @@ function streamCompletion(run: CompletionRun): Response {
         send(chunkBody(run.identity, { role: "assistant", content: "" }, null));
         const outcome = await generateChat(run.lease.slot, run.request.history, {
           ...run.generation,
-          onText: (text) => {
-            if (text) send(chunkBody(run.identity, { content: text }, null));
+          // With include_usage, every chunk carries the tokens used so far, so a client that cuts the
+          // stream short (the daemon cancelling a task) still knows what the generation cost.
+          onText: (text, usage) => {
+            if (text) send({ ...chunkBody(run.identity, { content: text }, null), ...(run.request.includeUsage ? { usage: usageBody(usage) } : {}) });
           },
         });
         send(chunkBody(run.identity, {}, outcome.finishReason));

@@ -9,7 +9,8 @@ export interface ChatGeneration {
   seed?: number;
   stop: string[];
   signal: AbortSignal;
-  onText?: (text: string) => void;
+  /** Each piece of text as it is generated, with the tokens used so far. */
+  onText?: (text: string, usage: ChatUsage) => void;
 }
 
 export type FinishReason = "stop" | "length";
@@ -52,21 +53,24 @@ export async function generateChat(slot: ChatSlot, history: ChatHistoryItem[], g
       customStopTriggers: generation.stop,
       signal: generation.signal,
       stopOnAbortSignal: true,
-      onTextChunk: generation.onText,
+      onTextChunk: generation.onText && ((text) => generation.onText!(text, usageOf(slot.sequence.tokenMeter.diff(before)))),
     });
   } catch (error) {
     if (generation.signal.aborted) throw new TaleError("CANCELLED", "The client went away before generation started.", { cause: error });
     throw error;
   }
-  const used = slot.sequence.tokenMeter.diff(before);
   return {
     text: response.response,
     finishReason: response.metadata.stopReason === "maxTokens" ? "length" : "stop",
-    usage: {
-      // llama.cpp decodes the last prompt token with logits, so the meter books it as output;
-      // the last generated token is never decoded, which evens out the output count.
-      promptTokens: used.usedInputTokens + (used.usedOutputTokens > 0 ? 1 : 0),
-      completionTokens: used.usedOutputTokens,
-    },
+    usage: usageOf(slot.sequence.tokenMeter.diff(before)),
+  };
+}
+
+function usageOf(used: { usedInputTokens: number; usedOutputTokens: number }): ChatUsage {
+  return {
+    // llama.cpp decodes the last prompt token with logits, so the meter books it as output;
+    // the last generated token is never decoded, which evens out the output count.
+    promptTokens: used.usedInputTokens + (used.usedOutputTokens > 0 ? 1 : 0),
+    completionTokens: used.usedOutputTokens,
   };
 }

@@ -79,6 +79,12 @@ export const migrations: readonly Migration[] = [
     `,
   },
   taskFallbackMigration,
+  {
+    version: 6,
+    name: "route reason on tasks",
+    // Why the router chose the role (docs/plugins.md promises it is kept); null when the caller chose.
+    sql: "ALTER TABLE tasks ADD COLUMN route_reason TEXT;",
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

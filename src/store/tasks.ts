@@ -33,6 +33,7 @@ interface TaskRow {
   finish_reason: string | null;
   client: string | null;
   routed_by: string | null;
+  route_reason: string | null;
   fallback_from: string | null;
   degraded: number;
 }
@@ -69,6 +70,7 @@ function toTask(row: TaskRow): Task {
     finishReason: row.finish_reason,
     client: row.client,
     routedBy: row.routed_by,
+    routeReason: row.route_reason,
     ...taskFallbackFields(row),
     queueWaitMs: since(row.created_at, row.started_at),
     ttftMs: since(row.created_at, row.first_token_at),
@@ -130,8 +132,8 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
   };
 
   const insert = prepare(`
-    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, routed_by, created_at, queue_rank)
-    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $routedBy, $createdAt,
+    INSERT INTO tasks (id, status, kind, prompt, messages, role_requested, role, priority, max_tokens, timeout_ms, client, routed_by, route_reason, created_at, queue_rank)
+    VALUES ($id, 'queued', $kind, $prompt, $messages, $roleRequested, $role, $priority, $maxTokens, $timeoutMs, $client, $routedBy, $routeReason, $createdAt,
       $createdAt - $priority * $agingMs)
     RETURNING *`);
   const byId = prepare("SELECT * FROM tasks WHERE id = $id");
@@ -182,6 +184,7 @@ export function createTaskRepository(db: Database, now: () => number): { reposit
           timeoutMs: input.timeoutMs ?? null,
           client: input.client ?? null,
           routedBy: input.routedBy ?? null,
+          routeReason: input.routeReason ?? null,
           createdAt: now(),
         })!,
       ),

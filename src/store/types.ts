@@ -50,6 +50,8 @@ export interface Task {
   client: string | null;
   /** Who chose the role: "explicit", "fallback" or "plugin:<name>". */
   routedBy: string | null;
+  /** Why the router chose the role; null when the caller chose it. */
+  routeReason: string | null;
   /** The role this run was asked for, when another role's engine served it (supervisor.fallback); null otherwise. */
   fallbackFrom: Role | null;
   /** True when the answer came from a lesser model than asked for (task served by ux). */
@@ -78,6 +80,7 @@ export interface NewTask {
   timeoutMs?: number;
   client?: string;
   routedBy?: string;
+  routeReason?: string;
 }
 
 export interface RunStart {

@@ -46,6 +46,12 @@ export interface ChatCallOptions {
    * instead of holding the task until its deadline. 0 or absent: no limit.
    */
   idleTimeoutMs?: number;
+  /**
+   * The tokens used so far, after every chunk: what the engine reports when
+   * it sends running usage (tale's engine does), else the chunks counted as
+   * completion tokens. An attempt cut short books the last value.
+   */
+  onUsage?: (usage: ChatUsage) => void;
 }
 
 export async function streamChat(target: ChatTarget, request: ChatRequest, options: ChatCallOptions = {}): Promise<ChatResult> {
@@ -106,6 +112,7 @@ async function streamChatOnce(target: ChatTarget, request: ChatRequest, options:
   let content = "";
   let finishReason = "stop";
   let usage: ChatUsage | undefined;
+  let chunks = 0;
   try {
     for await (const { data } of readServerSentEvents(response.body)) {
       touch();
@@ -113,12 +120,14 @@ async function streamChatOnce(target: ChatTarget, request: ChatRequest, options:
       const chunk = parseChunk(data, target);
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
+      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
       if (delta) {
+        chunks++;
         content += delta;
+        options.onUsage?.(usage ?? { promptTokens: 0, completionTokens: chunks });
         options.onDelta?.(delta);
       }
       if (choice?.finish_reason) finishReason = choice.finish_reason;
-      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
     }
   } catch (error) {
     throw connectionError(error, target, options.signal);

@@ -1,6 +1,7 @@
 import { BrokenCircuitError, circuitBreaker, CircuitState as CockatielState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import { TaleError } from "../errors";
 import type { CircuitState, CircuitView } from "./engine-circuit";
+import { formatSeconds } from "../util/duration";
 
 /**
  * A cockatiel circuit breaker per remote endpoint. Remote failures are
@@ -36,7 +37,7 @@ export function createEndpointBreaker(engineId: string, options: EndpointBreaker
   const openError = () =>
     new TaleError(
       "ENGINE_UNHEALTHY",
-      `Engine ${engineId} failed ${options.failures} requests in a row, so tale opened its circuit; one trial request follows in ${Math.round(options.cooldownMs / 100) / 10} s.${lastFailure ? ` Last failure: ${lastFailure.message}` : ""}`,
+      `Engine ${engineId} failed ${options.failures} requests in a row, so tale opened its circuit; one trial request follows in ${formatSeconds(options.cooldownMs)} s.${lastFailure ? ` Last failure: ${lastFailure.message}` : ""}`,
       {
         hint: "Check that the endpoint is up and answering (`tale status` shows its circuit); tale sends it requests again after the trial succeeds.",
         details: { circuit: "open" },

@@ -22,7 +22,7 @@ export default defineCommand({
     const rows: [string, string][] = [
       ["id", task.id],
       ["status", statusColor(task.status)(task.status)],
-      ["role", `${task.role ?? "-"} (asked: ${task.role_requested})`],
+      ["role", `${task.role ?? "-"} (asked: ${task.role_requested}${task.route_reason ? `; ${task.routed_by}: ${task.route_reason}` : ""})`],
       ["engine", `${task.engine ?? "-"} · ${task.model ?? "-"}`],
       ["priority", String(task.priority)],
       ["attempts", String(task.attempts)],
