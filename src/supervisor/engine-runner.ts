@@ -1,10 +1,11 @@
 import { TaleError, toTaleError } from "../errors";
-import { backoffDelayMs, shouldResetBackoff, type BackoffPolicy } from "./backoff";
+import { backoffDelayMs, type BackoffPolicy } from "./backoff";
 import { describeExit, type ExitInfo } from "./child";
 import { createEngineCircuit, type CircuitPolicy, type EngineCircuit } from "./engine-circuit";
 import type { EngineHandle } from "./engine-handle";
 import { hintFromLog, type EngineLog } from "./engine-log";
 import type { EngineLauncher, RunningEngine } from "./launcher";
+import { createUptimeProof, type UptimeProof } from "./uptime";
 
 export interface RunnerTiming {
   healthIntervalMs: number;
@@ -13,6 +14,8 @@ export interface RunnerTiming {
   unhealthyAfter: number;
   /** Time between SIGTERM and SIGKILL when stopping. */
   stopGraceMs: number;
+  /** Healthy time after which an engine's crash is no part of a crash loop (see uptime.ts). */
+  minUptimeMs: number;
 }
 
 export interface EngineRunnerOptions {
@@ -47,6 +50,7 @@ export class EngineRunner {
   #healthFailures = 0;
   readonly #circuit: EngineCircuit;
   #backoffAttempt = 0;
+  readonly #uptime: UptimeProof;
   /** Set when the runner kills an unresponsive engine itself, so its exit is reported for what it is. */
   #restartReason?: TaleError;
 
@@ -55,6 +59,7 @@ export class EngineRunner {
     this.handle = options.handle;
     this.#circuit = createEngineCircuit(options.circuit);
     this.handle.circuit = this.#circuit;
+    this.#uptime = createUptimeProof(options.timing.minUptimeMs, () => (this.#backoffAttempt = 0));
   }
 
   /** Resolves after the first launch attempt, whether it succeeded or not. */
@@ -138,16 +143,17 @@ export class EngineRunner {
     clearTimeout(this.#healthTimer);
     if (this.#isStopping) return;
     const { handle } = this;
-    if (shouldResetBackoff(handle.healthySince, Date.now(), this.#options.backoff)) this.#backoffAttempt = 0;
+    const proven = this.#uptime.end(handle.healthySince, Date.now());
     handle.detach();
     const reason =
       this.#restartReason ??
       this.#withLogHint(new TaleError("ENGINE_CRASHED", `Engine ${handle.id} ${describeExit(info)}.`, { details: { ...info } }));
     this.#restartReason = undefined;
-    this.#crashed(reason);
+    this.#crashed(reason, proven);
   }
 
-  #crashed(error: TaleError): void {
+  /** `proven`: the engine had stayed healthy for minUptimeMs, so this is no crash loop and it restarts at once. */
+  #crashed(error: TaleError, proven = false): void {
     const { backoff, circuit: policy, report } = this.#options;
     const { handle } = this;
     const circuit = this.#circuit;
@@ -155,15 +161,15 @@ export class EngineRunner {
     handle.lastError = error;
     handle.apply("exited");
     const hopeless = isHopeless(error);
-    if (circuit.recordFailure(Date.now(), { hopeless }) === "open") {
+    if (!proven && circuit.recordFailure(Date.now(), { hopeless }) === "open") {
       handle.lastError = openedError(handle.id, error, { trial, hopeless, crashes: circuit.crashCount, policy });
       report(handle.lastError.message);
       handle.apply("giveUp");
       this.#halfOpenTimer = setTimeout(() => this.#tryHalfOpen(), policy.cooldownMs);
       return;
     }
-    const delay = backoffDelayMs(this.#backoffAttempt++, backoff);
-    report(`${error.message} Restarting engine ${handle.id} in ${delay} ms.`);
+    const delay = proven ? 0 : backoffDelayMs(this.#backoffAttempt++, backoff);
+    report(`${error.message} Restarting engine ${handle.id} ${proven ? "at once: it had been healthy, so this is no crash loop" : `in ${delay} ms`}.`);
     handle.apply("retry");
     this.#backoffTimer = setTimeout(() => {
       handle.restarts++;
@@ -189,6 +195,7 @@ export class EngineRunner {
     this.#circuit.recordHealthy();
     if (wasTrial) this.#options.report(`Engine ${this.handle.id} passed its trial start; circuit closed.`);
     this.handle.apply(event);
+    this.#uptime.healthy(() => this.handle.healthySince);
   }
 
   #scheduleHealthCheck(): void {
@@ -235,6 +242,7 @@ export class EngineRunner {
     clearTimeout(this.#backoffTimer);
     clearTimeout(this.#halfOpenTimer);
     clearTimeout(this.#healthTimer);
+    this.#uptime.stop();
     if (handle.state === "stopped") return;
     handle.apply("stop");
     await this.#attempt;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { backoffDelayMs, defineBackoffPolicy, shouldResetBackoff } from "../../src/supervisor/backoff";
+import { backoffDelayMs, defineBackoffPolicy } from "../../src/supervisor/backoff";
 import { defaultCrashLimit, isCrashLoop, recordCrash } from "../../src/supervisor/crash-window";
 
-const policy = defineBackoffPolicy({ initialMs: 250, maxMs: 5000, jitter: 0.2, resetAfterMs: 10_000 });
+const policy = defineBackoffPolicy({ initialMs: 250, maxMs: 5000, jitter: 0.2 });
 
 describe("backoff", () => {
   test("doubles from the initial delay and stops at the maximum", () => {
@@ -25,15 +25,8 @@ describe("backoff", () => {
     expect(backoffDelayMs(5000, policy, () => 0)).toBe(5000);
   });
 
-  test("the sequence resets only after the engine stayed healthy long enough", () => {
-    expect(shouldResetBackoff(undefined, 50_000, policy)).toBe(false);
-    expect(shouldResetBackoff(45_000, 50_000, policy)).toBe(false);
-    expect(shouldResetBackoff(40_000, 50_000, policy)).toBe(true);
-  });
-
-  test("defaults: 20 % jitter and a reset window of at least 30 s", () => {
-    expect(defineBackoffPolicy({ initialMs: 100, maxMs: 1000 })).toEqual({ initialMs: 100, maxMs: 1000, jitter: 0.2, resetAfterMs: 30_000 });
-    expect(defineBackoffPolicy({ initialMs: 100, maxMs: 60_000 }).resetAfterMs).toBe(60_000);
+  test("defaults: 20 % jitter", () => {
+    expect(defineBackoffPolicy({ initialMs: 100, maxMs: 1000 })).toEqual({ initialMs: 100, maxMs: 1000, jitter: 0.2 });
   });
 });
 
