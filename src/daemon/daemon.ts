@@ -33,12 +33,14 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   // In the background stdout and stderr are the log file.
   if (!process.stderr.isTTY) consola.setReporters([logFileReporter(process.stderr)]);
   const log = consola.withTag("daemon");
+  // A tagged logger copies the level when it is made: both must follow the config, or debug lines are lost.
+  const setLevel = (level: TaleConfig["log"]["level"]) => (consola.level = log.level = logLevels[level]);
   let cleanup: Array<() => void | Promise<void>> = [];
   try {
     prepareHome(paths);
     cleanup.push(claimPidFile(paths.pidFile));
     const { config, sources } = await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides });
-    consola.level = logLevels[config.log.level];
+    setLevel(config.log.level);
 
     const store = openStore({ path: paths.database });
     cleanup.push(() => store.close());
@@ -87,7 +89,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const reloader = createConfigReloader({
       initial: config,
       load: async () => (await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides })).config,
-      apply: (next) => (consola.level = logLevels[next.log.level]),
+      apply: (next) => setLevel(next.log.level),
     });
     cleanup.push(reloadOnHangup({ reloader, log, alert: (message) => events.emit({ type: "alert", at: Date.now(), severity: "warning", source: "config", message }) }));
 
