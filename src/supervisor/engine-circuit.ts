@@ -28,8 +28,11 @@ export interface CircuitView {
 export interface EngineCircuit extends CircuitView {
   /** Crashes inside the window, the last one included. */
   readonly crashCount: number;
-  /** Records a failure and says whether the engine may be restarted ("closed") or not ("open"). */
-  recordFailure(now: number, options?: { hopeless?: boolean }): CircuitState;
+  /**
+   * Records a failure and says whether the engine may be restarted ("closed")
+   * or not ("open"). `retryInMs` overrides the cool-down of the circuit it opens.
+   */
+  recordFailure(now: number, options?: { hopeless?: boolean; retryInMs?: number }): CircuitState;
   /** The engine became healthy: a half-open circuit closes and the crash history is forgotten. */
   recordHealthy(): void;
   /** The cool-down is over: one trial start may go ahead. */
@@ -54,7 +57,7 @@ export function createEngineCircuit(policy: CircuitPolicy): EngineCircuit {
       crashTimes = recordCrash(crashTimes, now, policy);
       if (state === "half-open" || options.hopeless || isCrashLoop(crashTimes, policy)) {
         state = "open";
-        retryAt = now + policy.cooldownMs;
+        retryAt = now + (options.retryInMs ?? policy.cooldownMs);
       }
       return state;
     },

@@ -6,6 +6,8 @@ import type { EngineHandle } from "./engine-handle";
 import { hintFromLog, type EngineLog } from "./engine-log";
 import type { EngineLauncher, RunningEngine } from "./launcher";
 import { createUptimeProof, type UptimeProof } from "./uptime";
+import { redactUrl } from "./redact-url";
+import { formatSeconds } from "../util/duration";
 
 export interface RunnerTiming {
   healthIntervalMs: number;
@@ -129,10 +131,7 @@ export class EngineRunner {
       const result = await running.health();
       if (this.#isStopping) return;
       if (result.ok) this.#healthy("ready");
-      else {
-        handle.lastError = result.error;
-        handle.apply("healthFail");
-      }
+      else this.#endpointDown(result.error);
     }
     this.#scheduleHealthCheck();
   }
@@ -215,13 +214,43 @@ export class EngineRunner {
     const { handle } = this;
     if (result.ok) {
       this.#healthFailures = 0;
-      this.#healthy("healthOk");
-    } else if (urgent || handle.state === "unhealthy" || ++this.#healthFailures >= this.#options.timing.unhealthyAfter) {
-      handle.lastError = result.error;
-      handle.apply("healthFail");
-      if (running.exited) return this.#restart(running, result.error);
+      if (handle.state === "failed") this.#endpointUp();
+      else this.#healthy("healthOk");
+    } else if (urgent || handle.state !== "healthy" || ++this.#healthFailures >= this.#options.timing.unhealthyAfter) {
+      if (!running.exited) this.#endpointDown(result.error);
+      else {
+        handle.lastError = result.error;
+        handle.apply("healthFail");
+        return this.#restart(running, result.error);
+      }
     }
     this.#scheduleHealthCheck();
+  }
+
+  /**
+   * A remote endpoint has no process to restart, so when it stops answering
+   * its circuit opens at once (the role's fallback serves, or its tasks fail
+   * fast) and every later health check is a cheap trial: the first answer
+   * closes the circuit again.
+   */
+  #endpointDown(cause: TaleError): void {
+    const { handle } = this;
+    const { healthIntervalMs } = this.#options.timing;
+    this.#circuit.recordFailure(Date.now(), { hopeless: true, retryInMs: healthIntervalMs });
+    handle.lastError = endpointDownError(handle, cause, healthIntervalMs);
+    if (handle.state === "failed") return;
+    this.#options.report(handle.lastError.message);
+    if (handle.state !== "unhealthy") handle.apply("healthFail");
+    handle.apply("giveUp");
+  }
+
+  #endpointUp(): void {
+    const { handle } = this;
+    this.#circuit.halfOpen();
+    this.#circuit.recordHealthy();
+    handle.apply("halfOpen");
+    handle.apply("ready");
+    this.#options.report(`Engine ${handle.id} answers again; circuit closed.`);
   }
 
   /** An engine process that stopped answering is killed; its exit then goes through the crash path. */
@@ -287,8 +316,20 @@ function openedError(engineId: string, error: TaleError, facts: OpenedFacts): Ta
   return new TaleError(error.code, message, { hint, details: { ...error.details, circuit: "open", crashes: facts.crashes, cooldownMs: policy.cooldownMs }, cause: error });
 }
 
-function formatSeconds(ms: number): string {
-  return String(Math.round(ms / 100) / 10);
+function endpointDownError(handle: EngineHandle, cause: TaleError, probeEveryMs: number): TaleError {
+  const where = handle.baseUrl ? redactUrl(handle.baseUrl) : "its endpoint";
+  const other = handle.role === "task" ? "ux" : "task";
+  return new TaleError(
+    "ENGINE_UNAVAILABLE",
+    `Engine ${handle.id} (${where}) is not answering: ${cause.message} tale opened its circuit and checks it again every ${formatSeconds(probeEveryMs)} s.`,
+    {
+      hint:
+        cause.hint ??
+        `Start the server at ${where} or fix models.${handle.role}.baseUrl; tale sends it work again as soon as it answers. To serve ${handle.role} requests meanwhile, set supervisor.fallback to { "${handle.role}": "${other}" }.`,
+      details: { circuit: "open", endpoint: where },
+      cause,
+    },
+  );
 }
 
 /** A failure that restarting cannot fix (missing model file, port taken): give up at once. */

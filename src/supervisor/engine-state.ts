@@ -60,7 +60,8 @@ const transitions: Record<EngineState, Partial<Record<EngineEvent, EngineState>>
   // is reported: it has no process to wait for, only reachability.
   starting: { ready: "healthy", healthFail: "unhealthy", exited: "crashed", stop: "stopping" },
   healthy: { healthOk: "healthy", healthFail: "unhealthy", exited: "crashed", stop: "stopping" },
-  unhealthy: { healthOk: "healthy", healthFail: "unhealthy", exited: "crashed", stop: "stopping" },
+  // giveUp while unhealthy: a remote endpoint (no process to restart) that stopped answering opens its circuit.
+  unhealthy: { healthOk: "healthy", healthFail: "unhealthy", exited: "crashed", giveUp: "failed", stop: "stopping" },
   crashed: { retry: "backoff", giveUp: "failed", stop: "stopping" },
   backoff: { backoffElapsed: "starting", stop: "stopping" },
   stopping: { stopped: "stopped" },

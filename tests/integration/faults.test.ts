@@ -125,14 +125,14 @@ describe("faults from an endpoint (fault injector as a remote engine)", () => {
     expect(daemonLog).toContain("sent nothing for 500 ms, so tale gave up on the request.); checking it now.");
   });
 
-  test("a hanging health check makes the endpoint unhealthy with a clear reason, and it recovers", async () => {
+  test("a hanging health check takes the endpoint out of service with a clear reason, and it recovers", async () => {
     const { tale, faults } = await faultyDaemon({ supervisor: { healthIntervalMs: 200 } });
     faults.setHealthHang(true);
     const unhealthy = await waitFor(async () => {
       const engine = (await tale.json(["status"])).engines.find((candidate: { id: string }) => candidate.id === "task-0");
-      return engine.state === "unhealthy" ? engine : undefined;
-    }, 15_000, "the endpoint to turn unhealthy");
-    expect(unhealthy.lastError).toMatchObject({ code: "ENGINE_UNHEALTHY" });
+      return engine.state === "failed" ? engine : undefined;
+    }, 15_000, "the endpoint's circuit to open");
+    expect(unhealthy).toMatchObject({ circuit: "open", lastError: { code: "ENGINE_UNAVAILABLE" } });
     expect(unhealthy.lastError.message).toContain("did not answer in time");
     faults.setHealthHang(false);
     await waitFor(async () => (await tale.json(["status"])).engines.every((engine: { state: string }) => engine.state === "healthy"), 15_000, "recovery");
@@ -155,7 +155,7 @@ describe("remote endpoint circuit (cockatiel breaker)", () => {
     // While it cools down nothing is sent to it: the task fails at once, saying why.
     const sent = faults.chatRequests.length;
     const fast = JSON.parse((await submit(tale)).stdout);
-    expect(fast).toMatchObject({ status: "failed", error: { code: "ENGINE_UNHEALTHY" } });
+    expect(fast).toMatchObject({ status: "failed", error: { code: "ENGINE_UNAVAILABLE" } });
     expect(fast.error.message).toContain("opened its circuit");
     expect(faults.chatRequests.length).toBe(sent);
 

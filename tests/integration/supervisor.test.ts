@@ -206,7 +206,7 @@ describe("remote engines", () => {
     return { server, seenKeys };
   }
 
-  test("reachable is healthy, unreachable is unhealthy, and back again; the key never leaks", async () => {
+  test("reachable is healthy; unreachable opens its circuit (failed, ENGINE_UNAVAILABLE naming the endpoint); back again closes it; the key never leaks", async () => {
     const endpoint = startEndpoint();
     const port = endpoint.server.port!;
     const logged: string[] = [];
@@ -225,8 +225,11 @@ describe("remote engines", () => {
       expect(endpoint.seenKeys).toContain(`Bearer ${apiKey}`);
 
       endpoint.server.stop(true);
-      await waitUntil(() => engineState(supervisor, "task-0") === "unhealthy", "the endpoint counts as unhealthy");
-      expect(supervisor.snapshot()[0]!.lastError!.code).toBe("ENGINE_UNHEALTHY");
+      await waitUntil(() => engineState(supervisor, "task-0") === "failed", "the endpoint's circuit opens");
+      const down = supervisor.snapshot()[0]!;
+      expect(down).toMatchObject({ circuit: "open", lastError: { code: "ENGINE_UNAVAILABLE" } });
+      expect(down.lastError!.message).toContain(`127.0.0.1:${port}/v1`);
+      expect(down.lastError!.message).toContain("is unreachable");
 
       const revived = startEndpoint(port);
       try {
@@ -234,7 +237,7 @@ describe("remote engines", () => {
       } finally {
         revived.server.stop(true);
       }
-      expect(supervisor.snapshot()[0]!.restarts).toBe(0);
+      expect(supervisor.snapshot()[0]).toMatchObject({ restarts: 0, circuit: "closed" });
 
       const visible = JSON.stringify([supervisor.snapshot(), supervisor.engines, logged]);
       expect(visible).not.toContain(apiKey);
@@ -245,14 +248,15 @@ describe("remote engines", () => {
     }
   });
 
-  test("a wrong key makes the endpoint unhealthy with an AUTH error", async () => {
+  test("a wrong key takes the endpoint out of service with an AUTH error and its hint", async () => {
     const endpoint = startEndpoint();
     try {
       const supervisor = supervise({
         config: supervisionConfig({ task: { engine: "remote", baseUrl: `http://127.0.0.1:${endpoint.server.port}/v1`, model: "m", apiKey: "wrong" } }),
       });
       const [snapshot] = await supervisor.start();
-      expect(snapshot).toMatchObject({ state: "unhealthy", lastError: { code: "AUTH" } });
+      expect(snapshot).toMatchObject({ state: "failed", lastError: { code: "ENGINE_UNAVAILABLE", hint: expect.stringContaining("apiKey") } });
+      expect(snapshot!.lastError!.message).toContain("refused the API key");
     } finally {
       endpoint.server.stop(true);
     }
@@ -296,7 +300,7 @@ describe("remote engines", () => {
       expect(supervisor.snapshot()[0]!.slots.inFlight).toBe(0);
       expect(pool.acquire("task")).toBeDefined();
       detach();
-      expect(pool.availability("ux")).toMatchObject({ state: "failed", error: { code: "ENGINE_UNHEALTHY" } });
+      expect(pool.availability("ux")).toMatchObject({ state: "failed", error: { code: "ENGINE_UNAVAILABLE" } });
     } finally {
       endpoint.server.stop(true);
     }

@@ -16,6 +16,7 @@ const allowed: [EngineState, EngineEvent, EngineState][] = [
   ["unhealthy", "healthOk", "healthy"],
   ["unhealthy", "healthFail", "unhealthy"],
   ["unhealthy", "exited", "crashed"],
+  ["unhealthy", "giveUp", "failed"],
   ["unhealthy", "stop", "stopping"],
   ["crashed", "retry", "backoff"],
   ["crashed", "giveUp", "failed"],
