@@ -24,8 +24,13 @@ describe("plugins in the daemon", () => {
     expect(chat).toMatchObject({ status: "succeeded", role: "ux", routed_by: "plugin:router" });
     const work = await tale.json(["submit", "write a python function that parses csv", "--max-tokens", "4"]);
     expect(work).toMatchObject({ status: "succeeded", role: "task", routed_by: "plugin:router" });
+    // The router's reason is kept with the task, in its JSON and in tale show.
+    expect(chat.route_reason).toBe("conversation");
+    expect(work.route_reason).toBe("code");
+    const shown = await tale.run(["show", work.id]);
+    expect(shown.stdout).toContain("plugin:router: code");
     const explicit = await tale.json(["submit", "hello", "--role", "task", "--max-tokens", "2"]);
-    expect(explicit.routed_by).toBe("explicit");
+    expect(explicit).toMatchObject({ routed_by: "explicit", route_reason: null });
     const { plugins, failures } = await tale.json(["plugin", "list"]);
     expect(failures).toEqual([]);
     expect(plugins.find((plugin: { name: string }) => plugin.name === "router")).toMatchObject({ breaker: "closed", state: "ready" });
