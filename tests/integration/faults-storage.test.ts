@@ -24,11 +24,20 @@ afterEach(async () => {
   await tale?.cleanup();
   faults?.stop();
   if (mounted) {
-    Bun.spawnSync(["umount", mounted]);
+    await unmount(mounted);
     rmSync(mounted, { recursive: true, force: true });
   }
   tale = faults = mounted = undefined;
 });
+
+/** The daemon's last file handles can outlive `tale down` by a moment; a lazy unmount after that never leaves the mount behind. */
+async function unmount(path: string): Promise<void> {
+  for (let tries = 0; tries < 20; tries++) {
+    if (Bun.spawnSync(["umount", path]).exitCode === 0) return;
+    await Bun.sleep(100);
+  }
+  Bun.spawnSync(["umount", "-l", path]);
+}
 
 async function daemonOnTmpfs(sizeMb: number): Promise<TaleHome> {
   mounted = mkdtempSync(join(tmpdir(), "tale-fault-fs-"));
