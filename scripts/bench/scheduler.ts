@@ -11,8 +11,9 @@ import { parseArgs } from "node:util";
 import PQueue from "p-queue";
 import { openStore } from "../../src/store";
 import { runClients, type ClientRun } from "./lib/clients";
-import { guardRun, onCleanup, tempDir, runGuarded } from "./lib/cleanup";
-import { killPid, memoryOf } from "./lib/processes";
+import { guardRun, tempDir, runGuarded } from "./lib/cleanup";
+import { memoryOf } from "./lib/processes";
+import { startInstantEngine } from "./lib/start-instant-engine";
 import { median } from "./lib/stats";
 import { assertBinary, createBenchHome } from "./lib/tale-home";
 
@@ -38,15 +39,6 @@ function dequeueMicros(depth: number): number {
     store.close();
     void dir.remove();
   }
-}
-
-async function startInstantEngine(): Promise<{ baseUrl: string; pid: number }> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "lib", "instant-engine.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
-  onCleanup(() => killPid(child.pid));
-  const reader = child.stdout.getReader();
-  const { value } = await reader.read();
-  const port = Number(new TextDecoder().decode(value).trim());
-  return { baseUrl: `http://127.0.0.1:${port}/v1`, pid: child.pid };
 }
 
 async function engineCall(baseUrl: string): Promise<void> {
