@@ -52,6 +52,8 @@ export class PluginEntry implements LoadedPlugin {
   reloadAgain = false;
   /** Replaced versions still finishing the calls they had when a reload swapped them out. */
   readonly retiring = new Set<PluginProcess>();
+  /** Calls whose callers still wait; aborted at once when the breaker opens. */
+  readonly pending = new Set<AbortController>();
 
   constructor(
     readonly name: string,

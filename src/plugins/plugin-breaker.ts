@@ -5,8 +5,9 @@ import { TaleError } from "../errors";
  * A cockatiel circuit breaker per plugin: after `failures` plugin failures in
  * a row (errors, traps, timeouts, kills, bad output) calls stop reaching the
  * plugin; after `cooldownMs` one trial call goes through, and its outcome
- * closes the breaker or opens it for another cool-down. Cancelled calls say
- * nothing about the plugin and do not count.
+ * closes the breaker or opens it for another cool-down. Cancelled calls, and
+ * calls turned away while the host restarts, say nothing about the plugin and
+ * do not count.
  */
 export type BreakerState = "closed" | "open" | "half-open";
 
@@ -19,6 +20,8 @@ export interface PluginBreaker {
   readonly state: BreakerState;
   /** Runs `fn` unless the breaker is open; then it throws a PLUGIN_FAILED error with details.reason "breaker-open". */
   execute<T>(fn: () => Promise<T>): Promise<T>;
+  /** What a call turned away by the open breaker fails with. */
+  openError(): TaleError;
   onOpen(listener: () => void): void;
   onClose(listener: () => void): void;
   dispose(): void;
@@ -26,7 +29,7 @@ export interface PluginBreaker {
 
 export function createPluginBreaker(label: string, options: BreakerOptions): PluginBreaker {
   const policy: CircuitBreakerPolicy = circuitBreaker(
-    handleWhen((error) => error instanceof TaleError && error.code === "PLUGIN_FAILED"),
+    handleWhen((error) => error instanceof TaleError && error.code === "PLUGIN_FAILED" && error.details?.reason !== "restarting"),
     { halfOpenAfter: options.cooldownMs, breaker: new ConsecutiveBreaker(options.failures) },
   );
   const disposers: { dispose(): void }[] = [];
@@ -49,6 +52,7 @@ export function createPluginBreaker(label: string, options: BreakerOptions): Plu
         throw error;
       }
     },
+    openError,
     onOpen(listener) {
       disposers.push(policy.onBreak(listener));
     },

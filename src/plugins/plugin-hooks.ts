@@ -1,4 +1,4 @@
-import { toTaleError } from "../errors";
+import { TaleError, toTaleError } from "../errors";
 import type { MetricsTickInput, MetricsTickOutput, RouteInput, RouteOutput, TaskCompletedInput } from "./hook-schema";
 import type { PluginManager } from "./plugin-manager";
 
@@ -51,7 +51,10 @@ export interface PluginHookFallbacks {
  * unloads and reloads apply at once.
  * - task:route: the most recently loaded plugin declaring it decides (a
  *   user's router loaded after the default one replaces it); when there is
- *   none, or it fails, times out or is switched off, the fallback decides.
+ *   none, or it fails, is switched off or its host is restarting, the
+ *   fallback decides. A decision has one plugin deadline, counted from when
+ *   it was asked, queueing included: past it the fallback decides and the
+ *   plugin call is abandoned, so no task waits its turn behind a slow plugin.
  * - task:completed: every plugin declaring it gets the feedback; nobody waits.
  * - metrics:tick: every plugin declaring it is asked; their alerts are collected.
  * Returns a function that removes the handlers.
@@ -61,12 +64,20 @@ export function registerPluginHooks(hooks: PluginHookRegistry, manager: PluginMa
     hooks.hook("task:route", async (context) => {
       const router = manager.pluginsFor("task:route").at(-1);
       if (router) {
+        const budget = new AbortController();
+        const { deadlineMs } = router;
+        const timer = setTimeout(
+          () => budget.abort(new TaleError("PLUGIN_FAILED", `Plugin "${router.name}" did not decide within ${deadlineMs} ms.`, { details: { reason: "budget", deadlineMs } })),
+          deadlineMs,
+        );
         try {
-          context.output = await manager.call(router, "task:route", context.input);
+          context.output = await manager.call(router, "task:route", context.input, { signal: budget.signal, failFast: true });
           context.decidedBy = `plugin:${router.name}`;
           return;
         } catch (error) {
           context.fallbackReason = toTaleError(error).message;
+        } finally {
+          clearTimeout(timer);
         }
       } else {
         context.fallbackReason = "no plugin handles task:route";

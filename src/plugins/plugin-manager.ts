@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import { TaleError, toTaleError } from "../errors";
 import { selfCommand } from "../util/self-command";
-import { exportNameOf, type HookIO, type HookName } from "./hook-schema";
-import { parseHookOutput } from "./hook-output";
+import { callEntry, type EntryCallOptions } from "./entry-call";
+import type { HookIO, HookName } from "./hook-schema";
 import { PluginEntry, type LoadedPlugin } from "./loaded-plugin";
 import { createPluginBreaker } from "./plugin-breaker";
 import { digestOf, startPlugin, type SandboxLimits, type StartedPlugin } from "./plugin-loader";
 import { watchPluginFile } from "./plugin-watch";
+import { createTimeoutAlerts } from "./timeout-alerts";
 import { defaultMaxMemoryPages } from "./wasm-inspect";
 
 /**
@@ -39,6 +40,8 @@ export interface PluginManagerOptions {
     /** How long it stays off before one trial call. */
     cooldownMs?: number;
   };
+  /** At most one "timeouts" alert per plugin this often. */
+  timeoutAlertIntervalMs?: number;
   /** Reload file-backed plugins when their file changes. */
   watch?: boolean;
   /** Quiet time after the last change before a reload. */
@@ -56,6 +59,7 @@ export const pluginDefaults = {
   startTimeoutMs: 5000,
   breakerFailures: 5,
   breakerCooldownMs: 30_000,
+  timeoutAlertIntervalMs: 60_000,
   watchDebounceMs: 150,
 } as const;
 
@@ -72,15 +76,13 @@ export interface PluginSource {
 
 export interface PluginAlert {
   plugin: string;
-  kind: "breaker-open" | "breaker-closed" | "reload-failed" | "reloaded";
+  kind: "breaker-open" | "breaker-closed" | "timeouts" | "reload-failed" | "reloaded";
   severity: "info" | "warning";
   message: string;
   at: number;
 }
 
-export interface PluginCallOptions {
-  signal?: AbortSignal;
-}
+export type PluginCallOptions = EntryCallOptions;
 
 export interface PluginManager {
   load(source: PluginSource): Promise<LoadedPlugin>;
@@ -121,11 +123,14 @@ export function createPluginManager(options: PluginManagerOptions = {}): PluginM
   let closed = false;
 
   const alert = (plugin: string, kind: PluginAlert["kind"], message: string) => {
-    const severity = kind === "breaker-open" || kind === "reload-failed" ? "warning" : "info";
+    const severity = kind === "breaker-open" || kind === "timeouts" || kind === "reload-failed" ? "warning" : "info";
     (severity === "warning" ? log.warn : log.info)(message);
     const event: PluginAlert = { plugin, kind, severity, message, at: Date.now() };
     for (const listener of alertListeners) listener(event);
   };
+
+  const timeoutAlerts = createTimeoutAlerts(options.timeoutAlertIntervalMs ?? pluginDefaults.timeoutAlertIntervalMs, (plugin, message) => alert(plugin, "timeouts", message));
+  const callReporting = { debug: log.debug, timedOut: timeoutAlerts.timedOut };
 
   const start = (bytes: Uint8Array, source: string, name: string | undefined, config: Record<string, string>) =>
     startPlugin({ bytes, source, name, config, hostCommand, limits, onEvent: (event) => log[event.level](event.message) });
@@ -134,6 +139,8 @@ export function createPluginManager(options: PluginManagerOptions = {}): PluginM
     const breaker = createPluginBreaker(`Plugin "${name}"`, breakerOptions);
     breaker.onOpen(() => {
       const entry = entries.get(name);
+      // Callers still waiting get their fallback now rather than after their turn at a plugin that is switched off.
+      for (const pending of entry?.pending ?? []) pending.abort(breaker.openError());
       const cause = entry?.stats.lastError?.message ?? "repeated failures";
       alert(name, "breaker-open", `Plugin "${name}" switched off after ${breakerOptions.failures} failures in a row (last: ${cause}); built-in policies stand in, and tale tries it again in ${Math.round(breakerOptions.cooldownMs / 1000)} s.`);
     });
@@ -245,25 +252,7 @@ export function createPluginManager(options: PluginManagerOptions = {}): PluginM
       if (!entry.hooks.includes(hook)) {
         throw new TaleError("PLUGIN_FAILED", `Plugin "${entry.name}" does not handle ${hook}.`, { hint: `It handles ${entry.hooks.join(", ")}.` });
       }
-      const started = performance.now();
-      let reached = false;
-      try {
-        const output = await entry.breakerPolicy.execute(async () => {
-          reached = true;
-          const { process } = entry.running;
-          const text = await process.call(exportNameOf(hook), JSON.stringify(input), callOptions);
-          return parseHookOutput(hook, text, process.label);
-        });
-        entry.calls.succeeded(performance.now() - started);
-        return output;
-      } catch (error) {
-        if (!reached) entry.calls.skipped();
-        else if (!(error instanceof TaleError && error.code === "CANCELLED")) {
-          entry.calls.failed(performance.now() - started, error);
-          log.debug(toTaleError(error).message);
-        }
-        throw error;
-      }
+      return callEntry(entry, hook, input, callOptions, callReporting);
     },
 
     async reload(plugin) {

@@ -1,15 +1,18 @@
 import { TaleError } from "../errors";
+import { CallDeadline } from "./call-deadline";
 import { startHostChild, type HostChild } from "./host-child";
-import type { CallFailureKind, HostLoadedMessage, HostLogMessage, HostResultMessage } from "./host-protocol";
+import type { HostLoadedMessage, HostLogMessage, HostResultMessage } from "./host-protocol";
+import { processErrors } from "./process-errors";
 import { readRssBytes } from "./process-memory";
 
 /**
  * The daemon's handle on one plugin's host process. Calls queue here and go
  * to the child a window at a time; the child runs them in order, so the
  * oldest unanswered call is the one running. That call alone is held to the
- * deadline and the memory cap: past either, the child is SIGKILLed, that
- * call fails, the calls queued behind it are resent, and a new child starts
- * in the background. Nothing the plugin does can block this process.
+ * deadline (call-deadline.ts) and the memory cap: past either, the child is
+ * SIGKILLed, that call fails, the calls queued behind it are resent, and a
+ * new child starts in the background. Nothing the plugin does can block this
+ * process.
  */
 export interface PluginProcessOptions {
   /** Names the plugin in messages until `label` is set. */
@@ -35,7 +38,14 @@ export interface PluginProcessEvent {
 }
 
 export interface ProcessCallOptions {
+  /**
+   * The caller stops waiting. A call still queued here is dropped (CANCELLED);
+   * one already sent to the child runs on, so its outcome, a timeout included,
+   * still tells what the plugin did.
+   */
   signal?: AbortSignal;
+  /** When the host dies under it, fail at once (details.reason "restarting") instead of waiting for the next host. */
+  failFast?: boolean;
 }
 
 interface PendingCall {
@@ -43,8 +53,11 @@ interface PendingCall {
   fn: string;
   input: string;
   settled: boolean;
+  abandoned: boolean;
+  failFast: boolean;
   /** When the child began it, as far as this side can tell: sent to an idle child, or the previous answer arrived. */
   startedAt: number;
+  cpuAtStart: number | null;
   resolve(output: string): void;
   reject(error: TaleError): void;
 }
@@ -59,7 +72,14 @@ export class PluginProcess {
   private readonly waiting: PendingCall[] = [];
   private running: PendingCall[] = [];
   private nextId = 1;
-  private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly deadline = new CallDeadline({
+    current: () => {
+      const call = this.running[0];
+      return call && this.child ? { call, pid: this.child.pid } : null;
+    },
+    describe: () => ({ label: this.label, deadlineMs: this.deadlineMs }),
+    overdue: (call, error) => this.kill(call as PendingCall, error),
+  });
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -101,11 +121,17 @@ export class PluginProcess {
     return this.lastRestart;
   }
 
+  /** Whether a host is up to take calls now; when none is and none is starting, one is started. */
+  wake(): boolean {
+    if (!this.child) this.ensureChild();
+    return this.child !== null;
+  }
+
   /** Runs export `fn` with `input` (JSON text) and resolves with the plugin's output text. */
   call(fn: string, input: string, options: ProcessCallOptions = {}): Promise<string> {
-    if (this.closed) return Promise.reject(this.closedError());
+    if (this.closed) return Promise.reject(processErrors.closed(this.label));
     return new Promise<string>((resolve, reject) => {
-      const call: PendingCall = { id: this.nextId++, fn, input, settled: false, startedAt: 0, resolve, reject };
+      const call: PendingCall = { id: this.nextId++, fn, input, settled: false, abandoned: false, failFast: options.failFast ?? false, startedAt: 0, cpuAtStart: null, resolve, reject };
       const settle = (outcome: () => void) => {
         if (call.settled) return;
         call.settled = true;
@@ -114,8 +140,10 @@ export class PluginProcess {
       };
       call.resolve = (output) => settle(() => resolve(output));
       call.reject = (error) => settle(() => reject(error));
-      // A call the child already runs stays tracked: the deadline must still stop it.
-      const onAbort = () => call.reject(new TaleError("CANCELLED", `The call to ${fn} of ${this.label} was cancelled.`, { cause: options.signal?.reason }));
+      const onAbort = () => {
+        call.abandoned = true;
+        if (!this.running.includes(call)) call.reject(processErrors.cancelled(this.label, fn, options.signal?.reason));
+      };
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.push(call);
@@ -134,7 +162,7 @@ export class PluginProcess {
     if (this.closed) return;
     this.closed = true;
     this.stopTimers();
-    for (const call of [...this.running, ...this.waiting]) call.reject(this.closedError());
+    for (const call of [...this.running, ...this.waiting]) call.reject(processErrors.closed(this.label));
     this.running = [];
     this.waiting.length = 0;
     this.notifyIfIdle();
@@ -202,7 +230,7 @@ export class PluginProcess {
     while (this.running.length < sendWindow && this.waiting.length > 0) {
       const call = this.waiting.shift()!;
       if (call.settled) continue;
-      if (this.running.length === 0) call.startedAt = performance.now();
+      if (this.running.length === 0) this.deadline.began(call, child.pid);
       this.running.push(call);
       try {
         child.send({ type: "call", id: call.id, fn: call.fn, input: call.input });
@@ -219,9 +247,9 @@ export class PluginProcess {
     if (index === -1) return;
     const [call] = this.running.splice(index, 1);
     const next = this.running[0];
-    if (next && index === 0) next.startedAt = performance.now();
+    if (next && index === 0 && this.child) this.deadline.began(next, this.child.pid);
     if (message.ok) call!.resolve(message.output);
-    else call!.reject(this.failure(call!.fn, message.kind, message.error));
+    else call!.reject(processErrors.failed(this.label, call!.fn, message.kind, message.error));
     this.pump();
     this.notifyIfIdle();
   }
@@ -256,41 +284,22 @@ export class PluginProcess {
   private fail(current: PendingCall | undefined, error: TaleError): void {
     this.stopTimers();
     current?.reject(error);
-    const requeue = this.running.filter((call) => call !== current);
+    const requeue: PendingCall[] = [];
+    for (const call of this.running) {
+      if (call === current) continue;
+      // Nobody waits for an abandoned call, and a fail-fast caller would rather have its fallback than wait for the next host.
+      if (call.abandoned) call.reject(processErrors.cancelled(this.label, call.fn));
+      else if (call.failFast) call.reject(processErrors.restarting(this.label));
+      else requeue.push(call);
+    }
     this.running = [];
     this.waiting.unshift(...requeue);
     this.ensureChild();
   }
 
   private watch(): void {
-    this.deadlineTimer ??= setTimeout(() => this.checkDeadline(), this.deadlineMs);
+    this.deadline.watch();
     this.memoryTimer ??= setInterval(() => this.checkMemory(), this.options.memoryPollMs ?? defaultMemoryPollMs);
-  }
-
-  /**
-   * Answers arrive in order, so each start is later than the last and one
-   * timer re-armed to the current call's due time suffices. An overdue call
-   * is confirmed after one more pass of the event loop: if this process was
-   * busy, its answer may be waiting unread in the IPC channel.
-   */
-  private checkDeadline(confirming = false): void {
-    this.deadlineTimer = null;
-    const call = this.running[0];
-    if (!call || !this.child) return;
-    const overdueBy = performance.now() - (call.startedAt + this.deadlineMs);
-    if (overdueBy < 0) {
-      this.deadlineTimer = setTimeout(() => this.checkDeadline(), Math.ceil(-overdueBy));
-      return;
-    }
-    if (!confirming) {
-      this.deadlineTimer = setTimeout(() => this.checkDeadline(true), 0);
-      return;
-    }
-    const { label, deadlineMs } = this;
-    this.kill(call, new TaleError("PLUGIN_FAILED", `${label} timed out after ${deadlineMs} ms in ${call.fn}; its host process was killed and restarts.`, {
-      hint: "Look for a loop that never ends or too much work per call; a plugin may ask for more time with limits.timeoutMs in its manifest, up to the configured cap.",
-      details: { reason: "timeout", deadlineMs },
-    }));
   }
 
   private checkMemory(): void {
@@ -303,36 +312,12 @@ export class PluginProcess {
     }
     const rss = readRssBytes(child.pid);
     if (rss === null || rss <= this.options.maxRssBytes) return;
-    const { label } = this;
-    const { maxRssBytes } = this.options;
-    this.kill(call, new TaleError("PLUGIN_FAILED", `${label} grew its host process to ${mib(rss)} in ${call.fn}, above the cap of ${mib(maxRssBytes)}; the process was killed and restarts.`, {
-      hint: "The plugin allocates without bound (a memory bomb, or a leak across calls); free what it allocates and keep per-call work small.",
-      details: { reason: "memory", rssBytes: rss, maxRssBytes },
-    }));
+    this.kill(call, processErrors.memory(this.label, call.fn, rss, this.options.maxRssBytes));
   }
 
   private stopTimers(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadline.stop();
     if (this.memoryTimer) clearInterval(this.memoryTimer);
-    this.deadlineTimer = null;
     this.memoryTimer = null;
   }
-
-  private failure(fn: string, kind: CallFailureKind, text: string): TaleError {
-    return new TaleError("PLUGIN_FAILED", `${this.label} failed in ${fn}: ${text}.`, { hint: failureHints[kind], details: { reason: kind } });
-  }
-
-  private closedError(): TaleError {
-    return new TaleError("PLUGIN_FAILED", `${this.label} was unloaded.`, { hint: "It was unloaded or replaced while the call waited; the next call uses the current plugin." });
-  }
-}
-
-const failureHints: Record<CallFailureKind, string> = {
-  trap: "The module trapped (unreachable, an out-of-bounds access, or its declared memory ran out); tale replaced the instance. `tale plugin test` with the same input reproduces it.",
-  "plugin-error": "The plugin refused the input; compare it with the hook's schema in docs/plugins.md.",
-  limit: "The plugin allocates without bound through Extism's kernel; free what it allocates and keep per-call work small. tale replaced the instance.",
-};
-
-function mib(bytes: number): string {
-  return `${Math.round(bytes / 1_048_576)} MiB`;
 }

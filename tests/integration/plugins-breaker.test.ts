@@ -4,6 +4,7 @@ import { createPluginManager, registerPluginHooks, type MetricsTickHookContext, 
 import { fallbackRoute } from "../../src/routing";
 import { compileFixture, fixtureBytes } from "../helpers/compile-plugin";
 import { livePluginHosts, pluginHostCommand, routeInput } from "../helpers/plugin-kit";
+import { waitFor } from "../helpers/tale";
 
 let plugins: PluginManager | undefined;
 
@@ -76,7 +77,11 @@ describe("plugin circuit breaker and hooks", () => {
   test("timeouts count as failures: a runaway plugin is switched off and stops costing a restart per request", async () => {
     const { plugins, route } = setup(60_000);
     const loop = await plugins.load({ path: await compileFixture("infinite-loop") });
-    for (let attempt = 0; attempt < 3; attempt++) expect((await route("spin")).decidedBy).toBe("fallback");
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await route("spin")).decidedBy).toBe("fallback");
+      // Routing does not wait for a restarting host (the fallback answers meanwhile), so each spin needs a host to reach.
+      await waitFor(() => loop.state === "ready" && loop.stats.timeouts === attempt + 1, 5000, "the host to be back after its kill");
+    }
     expect(loop.breaker).toBe("open");
     const started = performance.now();
     expect((await route("spin")).decidedBy).toBe("fallback");
