@@ -17,6 +17,7 @@ export function createDefaultConfig(): TaleConfig {
       slots: 2,
       contextSize: 2048,
       maxTokens: 128,
+      warmSpare: true,
     },
     scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000, maxQueueWaitMs: 120_000 },
     supervisor: {

@@ -67,7 +67,7 @@ export const sectionSchemas = {
     rateLimitBurst: atLeast(1),
   }),
   models: v.strictObject({ ux: roleEnginesSchema, task: roleEnginesSchema }),
-  builtin: v.strictObject({ threads: atLeast(1), slots: atLeast(1), contextSize: atLeast(16), maxTokens: atLeast(1) }),
+  builtin: v.strictObject({ threads: atLeast(1), slots: atLeast(1), contextSize: atLeast(16), maxTokens: atLeast(1), warmSpare: v.boolean() }),
   scheduler: v.strictObject({
     maxConcurrent: atLeast(1),
     maxAttempts: atLeast(1),

@@ -78,6 +78,12 @@ export interface TaleConfig {
     contextSize: number;
     /** Tokens generated when a request sets no max_tokens. */
     maxTokens: number;
+    /**
+     * Keep the next process of each builtin engine started, with llama.cpp
+     * loaded but no model, so a crashed engine is back in the time a model
+     * load takes instead of a cold start.
+     */
+    warmSpare: boolean;
   };
   scheduler: {
     /** Tasks running at once across all engines. */

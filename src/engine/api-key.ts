@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { TaleError } from "../errors";
 import { newSecret } from "../util/bearer";
+import { readStdinLine } from "./stdin-line";
 
 /**
  * Where the engine's key comes from. Only a holder of the key may use
@@ -28,7 +29,11 @@ export async function resolveEngineKey(sources: KeySources): Promise<EngineKey> 
   if (sources.keyStdin && sources.apiKeyFile) {
     throw usage("--key-stdin and --api-key-file both name the key; give one.");
   }
-  if (sources.keyStdin) return { key: nonEmpty(await readStdinLine(), "The first line of stdin"), generated: false };
+  if (sources.keyStdin) {
+    const line = await readStdinLine();
+    if (line === undefined) throw usage("stdin closed before it gave a key.");
+    return { key: nonEmpty(line, "The first line of stdin"), generated: false };
+  }
   if (sources.apiKeyFile) return { key: nonEmpty(readKeyFile(sources.apiKeyFile), `The key file ${sources.apiKeyFile}`), generated: false };
   // A generated key shown anywhere but a terminal would end up in a log file.
   if (!sources.interactive) throw usage("tale engine needs a key when its output is not a terminal.");
@@ -55,27 +60,5 @@ function nonEmpty(text: string, what: string): string {
 function usage(message: string): TaleError {
   return new TaleError("BAD_REQUEST", message, {
     hint: "Pass --api-key-file PATH (a file holding the key) or --key-stdin (the key as the first line of stdin); clients then send `Authorization: Bearer <key>`.",
-  });
-}
-
-/** Reads up to the first newline and leaves the rest of stdin (the daemon's lifeline) unread. */
-function readStdinLine(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    const done = (finish: () => void) => {
-      process.stdin.off("data", onData);
-      process.stdin.off("end", onEnd);
-      process.stdin.pause();
-      finish();
-    };
-    const onData = (chunk: Buffer | string) => {
-      buffered += chunk.toString();
-      const newline = buffered.indexOf("\n");
-      if (newline !== -1) done(() => resolve(buffered.slice(0, newline)));
-    };
-    const onEnd = () => done(() => (buffered ? resolve(buffered) : reject(usage("stdin closed before it gave a key."))));
-    process.stdin.on("data", onData);
-    process.stdin.on("end", onEnd);
-    process.stdin.resume();
   });
 }

@@ -1,10 +1,11 @@
 import { checkModelFile } from "./model-file";
-import { loadModelHost } from "./model-host";
+import { loadModelHost, type PreparedLlama } from "./model-host";
 import { defineEngineOptions, type EngineOptionsInput } from "./options";
 import { startEngineServer } from "./server";
 
 export { defineEngineOptions, engineDefaults, type EngineOptions, type EngineOptionsInput } from "./options";
 export { watchLifeline, type LifelineOptions } from "./lifeline";
+export { prepareLlama, type PreparedLlama } from "./model-host";
 
 export interface EngineHandle {
   port: number;
@@ -20,11 +21,11 @@ export interface EngineHandle {
   stop(): Promise<void>;
 }
 
-/** Loads the model and serves it; resolves once the HTTP server listens. */
-export async function runEngine(input: EngineOptionsInput): Promise<EngineHandle> {
+/** Loads the model and serves it; resolves once the HTTP server listens. `prepared`: llama.cpp already loaded by a warm spare. */
+export async function runEngine(input: EngineOptionsInput, prepared?: PreparedLlama): Promise<EngineHandle> {
   const options = defineEngineOptions(input);
   await checkModelFile(options.modelPath);
-  const host = await loadModelHost(options);
+  const host = await loadModelHost(options, prepared);
   let server;
   try {
     server = startEngineServer({ host, modelId: options.name, port: options.port, defaultMaxTokens: options.maxTokens, apiKey: options.apiKey });

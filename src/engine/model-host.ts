@@ -30,19 +30,30 @@ export interface ModelHost {
   dispose(): Promise<void>;
 }
 
-/** Loads the model once and splits one context into `slots` sequences. */
-export async function loadModelHost(options: ModelHostOptions): Promise<ModelHost> {
+/** node-llama-cpp with its native binding loaded and tested: the slow half of an engine start, which needs no model. */
+export interface PreparedLlama {
+  llamaCpp: NodeLlamaCpp;
+  llama: Llama;
+}
+
+export async function prepareLlama(threads: number): Promise<PreparedLlama> {
   const llamaCpp = await importNodeLlamaCpp();
   const llama = await llamaCpp.getLlama({
     gpu: false,
     build: "never",
     skipDownload: true,
     progressLogs: false,
-    maxThreads: options.threads,
+    maxThreads: threads,
     logLevel: llamaCpp.LlamaLogLevel.warn,
     // Logged at info: consola frames warnings with blank lines, which clutters the captured stderr.
     logger: (level, message) => engineLog.info(`llama.cpp ${level}: ${message.trimEnd()}`),
   });
+  return { llamaCpp, llama };
+}
+
+/** Loads the model once and splits one context into `slots` sequences. */
+export async function loadModelHost(options: ModelHostOptions, prepared?: PreparedLlama): Promise<ModelHost> {
+  const { llamaCpp, llama } = prepared ?? (await prepareLlama(options.threads));
   try {
     return await hostModel(llamaCpp, llama, options);
   } catch (error) {

@@ -17,6 +17,8 @@ export interface EngineSnapshot {
   /** Parameters of the model when the engine reports them (builtin engines do), for cost weights. */
   parameters: number | null;
   pid: number | null;
+  /** The warm spare waiting to replace this engine's process (builtin.warmSpare); null when there is none. */
+  sparePid: number | null;
   port: number | null;
   baseUrl: string | null;
   uptimeMs: number | null;
@@ -71,6 +73,7 @@ export class EngineHandle {
   /** Kept across restarts: the model does not change, and the count stays known while the engine is down. */
   parameters?: number;
   pid?: number;
+  sparePid?: number;
   port?: number;
   baseUrl?: string;
   state: EngineState = "stopped";
@@ -168,6 +171,7 @@ export class EngineHandle {
       model: this.model,
       parameters: this.parameters ?? null,
       pid: this.pid ?? null,
+      sparePid: this.sparePid ?? null,
       port: this.port ?? null,
       baseUrl: this.baseUrl ? redactUrl(this.baseUrl) : null,
       uptimeMs: this.uptimeMs ?? null,

@@ -276,7 +276,7 @@ export class EngineRunner {
     await this.#attempt;
     const running = this.#running;
     this.#running = undefined;
-    await running?.stop(this.#options.timing.stopGraceMs);
+    await Promise.all([running?.stop(this.#options.timing.stopGraceMs), this.#options.launcher.close?.()]);
     handle.detach();
     handle.apply("stopped");
   }

@@ -25,6 +25,8 @@ export interface LaunchContext {
  */
 export interface EngineLauncher {
   launch(context: LaunchContext): Promise<RunningEngine>;
+  /** Ends whatever the launcher keeps between launches (a warm spare); the engine itself is stopped through RunningEngine. */
+  close?(): Promise<void>;
 }
 
 export const loopback = "127.0.0.1";

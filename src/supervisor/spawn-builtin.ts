@@ -2,7 +2,7 @@ import type { BuiltinEngineConfig, TaleConfig } from "../config/types";
 import { isFailedLine, isReadyLine, type EngineReadyLine } from "../engine/protocol";
 import { fromSerialized, TaleError, type SerializedError } from "../errors";
 import { abortable } from "./abortable";
-import { superviseChild } from "./child";
+import { superviseChild, type SupervisedChild } from "./child";
 import type { EngineLog } from "./engine-log";
 import { createHealthProbe } from "./health";
 import { loopback, type EngineLauncher } from "./launcher";
@@ -22,35 +22,69 @@ export interface BuiltinLauncherOptions {
   budget?: MemoryBudget;
   /** The engine's key: handed over on stdin, sent with every request and health check. */
   apiKey: string;
+  /** Keep the next engine process started and waiting (builtin.warmSpare), so a crashed engine is replaced without a cold start. */
+  warmSpare: boolean;
+  /** The warm spare's process id, or undefined when there is none. */
+  onSpare?: (pid: number | undefined) => void;
+}
+
+/** An engine process in standby: llama.cpp loaded, waiting for `start` before it loads the model. */
+interface Standby {
+  proc: Bun.Subprocess<"pipe", "pipe", number>;
+  child: SupervisedChild;
 }
 
 export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher {
+  const { config, defaults, log } = options;
+  const args = [
+    "engine",
+    "--key-stdin",
+    "--standby",
+    ...["--model", options.modelPath],
+    ...["--port", "0"],
+    ...["--threads", String(config.threads ?? defaults.threads)],
+    ...["--slots", String(config.slots ?? defaults.slots)],
+    ...["--context-size", String(config.contextSize ?? defaults.contextSize)],
+    ...["--max-tokens", String(defaults.maxTokens)],
+    ...["--name", options.engineId],
+  ];
+  // stdin carries the key as its first line (the one private channel to the
+  // child: not argv, not the environment), then `start`, then stays an open,
+  // silent pipe: its EOF is how the engine learns that the daemon is gone, so
+  // it is only closed when stopping.
+  const spawnStandby = (): Standby => {
+    const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
+    proc.stdin.write(`${options.apiKey}\n`);
+    void proc.stdin.flush();
+    return { proc, child: superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin }) };
+  };
+  /**
+   * Loading node-llama-cpp and testing its binding is most of an engine's
+   * start and needs no model, so the next process does it while the current
+   * one serves; a crash then costs only the model load (pm2 and friends
+   * start from cold). A spare that died meanwhile is replaced by a cold start.
+   */
+  let spare: Standby | undefined;
+  const setSpare = (next: Standby | undefined) => {
+    spare = next;
+    options.onSpare?.(next?.child.pid);
+  };
+  const takeSpare = (): Standby | undefined => {
+    const taken = spare;
+    setSpare(undefined);
+    if (taken && !taken.child.exitSignal.aborted) return taken;
+    return undefined;
+  };
+
   return {
     async launch({ signal, onSpawn }) {
-      const { config, defaults, log } = options;
-      const args = [
-        "engine",
-        "--key-stdin",
-        ...["--model", options.modelPath],
-        ...["--port", "0"],
-        ...["--threads", String(config.threads ?? defaults.threads)],
-        ...["--slots", String(config.slots ?? defaults.slots)],
-        ...["--context-size", String(config.contextSize ?? defaults.contextSize)],
-        ...["--max-tokens", String(defaults.maxTokens)],
-        ...["--name", options.engineId],
-      ];
       const release = options.budget?.reserve(
         options.engineId,
         estimateBuiltinBytes({ modelPath: options.modelPath, contextSize: config.contextSize ?? defaults.contextSize, slots: config.slots ?? defaults.slots }),
       );
-      // stdin carries the key as its first line (the one private channel to
-      // the child: not argv, not the environment), then stays an open, silent
-      // pipe: its EOF is how the engine learns that the daemon is gone, so it
-      // is only closed when stopping.
-      const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
-      proc.stdin.write(`${options.apiKey}\n`);
+      const { proc, child } = takeSpare() ?? spawnStandby();
+      proc.stdin.write("start\n");
       void proc.stdin.flush();
-      const child = superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin });
       if (release) void child.exited.then(release);
       onSpawn(child.killNow);
       let ready: EngineReadyLine;
@@ -60,6 +94,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         await child.stop(0);
         throw error;
       }
+      if (options.warmSpare && !signal.aborted) setSpare(spawnStandby());
       const origin = `http://${loopback}:${ready.port}`;
       return {
         pid: child.pid,
@@ -70,6 +105,9 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         exited: child.exited,
         stop: child.stop,
       };
+    },
+    async close() {
+      await takeSpare()?.child.stop(0);
     },
   };
 }

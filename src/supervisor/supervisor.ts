@@ -111,8 +111,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         const slots = engine.slots ?? config.builtin.slots;
         // One key per engine, kept across its restarts; only this daemon ever holds it.
         const apiKey = newSecret();
+        const handle = new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots, apiKey }, listeners);
         return {
-          handle: new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots, apiKey }, listeners),
+          handle,
           launcher: builtinLauncher({
             engineId: id,
             config: engine,
@@ -123,6 +124,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
             healthTimeoutMs,
             budget,
             apiKey,
+            warmSpare: config.builtin.warmSpare,
+            onSpare: (pid) => (handle.sparePid = pid),
           }),
           engineLog,
         };

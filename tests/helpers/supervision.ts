@@ -11,7 +11,7 @@ export function supervisionConfig(
 ): SupervisorConfig {
   return {
     models: { ux: [], task: [], ...models },
-    builtin: { threads: 1, slots: 2, contextSize: 256, maxTokens: 16 },
+    builtin: { threads: 1, slots: 2, contextSize: 256, maxTokens: 16, warmSpare: true },
     supervisor: { healthIntervalMs: 100, startTimeoutMs: 10_000, backoffInitialMs: 50, backoffMaxMs: 400, ...supervisor },
   };
 }

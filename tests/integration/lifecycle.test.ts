@@ -25,21 +25,29 @@ describe("lifecycle", () => {
       const pids = await enginePids(tale!);
       return pids.length === 2 && pids.every(Boolean) ? pids : undefined;
     });
+    // Each builtin engine keeps a warm spare process beside it.
+    const spares = await waitFor(async () => {
+      const pids = (await tale!.json(["status"])).engines.map((engine: { sparePid: number | null }) => engine.sparePid);
+      return pids.every(Boolean) ? (pids as number[]) : undefined;
+    });
     const pluginHosts = (await tale.json(["plugin", "list"])).plugins.map((plugin: { pid: number }) => plugin.pid);
     expect(pluginHosts.length).toBeGreaterThan(0);
-    expect(childPids(daemon).sort()).toEqual([...engines, ...pluginHosts].sort());
+    expect(childPids(daemon).sort()).toEqual([...engines, ...spares, ...pluginHosts].sort());
 
     const down = await tale.run(["down"]);
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain("stopped");
-    for (const pid of [daemon, ...engines, ...pluginHosts]) expect(isAlive(pid)).toBe(false);
+    for (const pid of [daemon, ...engines, ...spares, ...pluginHosts]) expect(isAlive(pid)).toBe(false);
     expect((await tale.run(["status"])).exitCode).toBe(3);
   });
 
-  test("an engine killed with kill -9 comes back and the next task succeeds", async () => {
+  test("an engine killed with kill -9 is replaced by its warm spare and the next task succeeds", async () => {
     tale = createTaleHome();
     await tale.json(["submit", "warm up", "--role", "ux", "--max-tokens", "2"]);
-    const before = (await tale.json(["status"])).engines.find((engine: { role: string }) => engine.role === "ux");
+    const before = await waitFor(async () => {
+      const engine = (await tale!.json(["status"])).engines.find((candidate: { role: string }) => candidate.role === "ux");
+      return engine.sparePid ? engine : undefined;
+    }, 10_000, "the ux engine's warm spare");
     process.kill(before.pid, "SIGKILL");
 
     const after = await waitFor(async () => {
@@ -48,6 +56,12 @@ describe("lifecycle", () => {
     }, 20_000, "the ux engine to come back");
     expect(after.restarts).toBe(before.restarts + 1);
     expect(isAlive(before.pid)).toBe(false);
+    // The spare took over, and a new spare waits behind it.
+    expect(after.pid).toBe(before.sparePid);
+    await waitFor(async () => {
+      const engine = (await tale!.json(["status"])).engines.find((candidate: { role: string }) => candidate.role === "ux");
+      return engine.sparePid && engine.sparePid !== before.sparePid;
+    }, 10_000, "a new spare");
 
     const task = await tale.json(["submit", "hello again", "--role", "ux", "--max-tokens", "4"]);
     expect(task.status).toBe("succeeded");
@@ -74,6 +88,10 @@ describe("lifecycle", () => {
     await tale.json(["submit", "warm up", "--role", "ux", "--max-tokens", "2"]);
     const daemon = tale.daemonPid()!;
     const engines = await enginePids(tale);
+    const spares = await waitFor(async () => {
+      const pids = (await tale!.json(["status"])).engines.map((engine: { sparePid: number | null }) => engine.sparePid);
+      return pids.every(Boolean) ? (pids as number[]) : undefined;
+    });
 
     // A long task keeps the only task slot busy so the next ones stay queued when the daemon dies.
     const ids: string[] = [];
@@ -81,7 +99,7 @@ describe("lifecycle", () => {
       ids.push((await tale.run(["submit", `job ${index}`, "--role", "task", "--max-tokens", "64", "--no-wait"])).stdout.trim());
     }
     process.kill(daemon, "SIGKILL");
-    await waitFor(() => !isAlive(daemon) && engines.every((pid) => !isAlive(pid)), 5_000, "the engines to exit with the daemon");
+    await waitFor(() => !isAlive(daemon) && [...engines, ...spares].every((pid) => !isAlive(pid)), 5_000, "the engines and their spares to exit with the daemon");
 
     for (const id of ids) {
       const task = await tale.json(["show", id]);

@@ -48,7 +48,7 @@ describe("loading", () => {
     expect(loaded.config).toMatchObject({
       api: { host: "127.0.0.1", port: 8253, rateLimitPerMinute: 0, rateLimitBurst: 20 },
       models: { ux: { engine: "builtin", model: "default" }, task: { engine: "builtin", model: "default" } },
-      builtin: { threads: Math.max(1, Math.floor(availableParallelism() / 2)), slots: 2, contextSize: 2048, maxTokens: 128 },
+      builtin: { threads: Math.max(1, Math.floor(availableParallelism() / 2)), slots: 2, contextSize: 2048, maxTokens: 128, warmSpare: true },
       scheduler: { maxConcurrent: 8, maxAttempts: 3, defaultTimeoutMs: 0, maxQueued: 10000, agingMs: 1000, watchdogIntervalMs: 5000 },
       supervisor: { healthIntervalMs: 2000, startTimeoutMs: 30000, backoffInitialMs: 250, backoffMaxMs: 30000 },
       log: { level: "info" },

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { TaleError, toTaleError } from "../../errors";
-import { runEngine, watchLifeline, type EngineHandle } from "../../engine";
+import { defineEngineOptions, prepareLlama, runEngine, watchLifeline, type EngineHandle, type PreparedLlama } from "../../engine";
+import { readStdinLine } from "../../engine/stdin-line";
 import { resolveEngineKey } from "../../engine/api-key";
 import { engineLog } from "../../engine/log";
 import type { EngineFailedLine, EngineReadyLine } from "../../engine/protocol";
@@ -28,6 +29,10 @@ export default defineCommand({
       description: "File holding the key every request must send as `Authorization: Bearer <key>` (only /health answers without it). With no key option, a run in a terminal makes up a key and prints it once",
     },
     "key-stdin": { type: "boolean", description: "Read the key from the first line of stdin instead (how the daemon hands it over)" },
+    standby: {
+      type: "boolean",
+      description: "With --key-stdin: load llama.cpp, then wait for the line `start` on stdin before loading the model (how the daemon keeps a warm spare that replaces a crashed engine at once); EOF instead ends it",
+    },
     "parent-watch": {
       type: "boolean",
       default: true,
@@ -57,16 +62,7 @@ export default defineCommand({
         interactive: process.stderr.isTTY === true,
       });
       if (generated) process.stderr.write(`Engine key (send it as "Authorization: Bearer <key>"; shown only now): ${key}\n`);
-      // Watch before loading so a parent that dies during a slow model load does not leave us behind.
-      stopWatching = watchLifeline({
-        watchParent: args["parent-watch"] !== false,
-        onLost(reason) {
-          engineLog.info(`Stopping: ${reason}.`);
-          setTimeout(() => process.exit(0), shutdownGraceMs).unref();
-          void (handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
-        },
-      });
-      handle = await runEngine({
+      const input = {
         apiKey: key,
         modelPath: args.model,
         name: args.name,
@@ -75,7 +71,19 @@ export default defineCommand({
         slots: optionalCount("slots", args.slots),
         contextSize: optionalCount("context-size", args["context-size"]),
         maxTokens: optionalCount("max-tokens", args["max-tokens"]),
+      };
+      const prepared = args.standby ? await standBy(input.threads ?? defineEngineOptions(input).threads, args["key-stdin"] === true) : undefined;
+      // Watch before loading so a parent that dies during a slow model load does not leave us behind
+      // (a spare in standby is tied to the daemon by its stdin alone, which standBy reads until `start`).
+      stopWatching = watchLifeline({
+        watchParent: args["parent-watch"] !== false,
+        onLost(reason) {
+          engineLog.info(`Stopping: ${reason}.`);
+          setTimeout(() => process.exit(0), shutdownGraceMs).unref();
+          void (handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+        },
       });
+      handle = await runEngine(input, prepared);
     } catch (error) {
       stopWatching();
       const failed: EngineFailedLine = { event: "failed", error: toTaleError(error).toJSON() };
@@ -96,6 +104,22 @@ export default defineCommand({
     await new Promise<never>(() => {});
   },
 });
+
+/**
+ * A warm spare: node-llama-cpp and its binding (the slow, model-free part of
+ * a start) are loaded now; the model only once the daemon says `start`.
+ * Until then the spare's only tie to the daemon is stdin, so its EOF ends it.
+ */
+async function standBy(threads: number, keyStdin: boolean): Promise<PreparedLlama> {
+  if (!keyStdin) {
+    throw new TaleError("BAD_REQUEST", "--standby waits for its start on stdin, so it needs --key-stdin.", { hint: "Run a standalone engine without --standby." });
+  }
+  const prepared = await prepareLlama(threads);
+  const word = await readStdinLine();
+  if (word === undefined) process.exit(0);
+  if (word.trim() !== "start") throw new TaleError("BAD_REQUEST", `A standby engine expected "start" on stdin (got "${word.slice(0, 40)}").`);
+  return prepared;
+}
 
 function optionalCount(flag: string, text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseCount(flag, text, 1);
