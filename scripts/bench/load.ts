@@ -1,7 +1,8 @@
 /**
  * Load on the generated default models: 1,000 tasks from 200 concurrent
  * clients through the real API (the same runner as `tale stress-test`):
- * completion time, latency, the daemon's peak memory, and lost tasks.
+ * completion time, latency, the daemon's peak memory, lost tasks, and the
+ * routing plugin's call times and host kills under that load.
  *
  *   bun scripts/bench/load.ts [--tasks 1000] [--concurrency 200] [--chaos] [--json]
  */
@@ -11,6 +12,7 @@ import { defaultMix } from "../../src/cli/stress/mix";
 import { formatReport } from "../../src/cli/stress/report";
 import { runStress } from "../../src/cli/stress/run";
 import { guardRun, runGuarded } from "./lib/cleanup";
+import { formatPluginFigures, pluginFigures } from "./lib/plugin-figures";
 import { memoryOf } from "./lib/processes";
 import { assertBinary, createBenchHome, repoRoot } from "./lib/tale-home";
 
@@ -42,11 +44,13 @@ async function main(): Promise<void> {
   });
   clearInterval(sampleMemory);
   const memory = memoryOf(pid);
-  const figures = { ...report, daemonRssMb: { sampledPeak: peakRssMb, end: memory.rssMb, vmHwm: memory.peakMb } };
+  const plugins = await pluginFigures(home);
+  const figures = { ...report, daemonRssMb: { sampledPeak: peakRssMb, end: memory.rssMb, vmHwm: memory.peakMb }, plugins };
   if (values.json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
   else {
     process.stdout.write(`\ntale load benchmark · default models\n${formatReport(report)}`);
     process.stdout.write(`  daemon RSS   peak ${memory.peakMb.toFixed(0)} MB (VmHWM) · ${memory.rssMb.toFixed(0)} MB at the end\n`);
+    process.stdout.write(formatPluginFigures(plugins));
   }
   if (report.tasks.lost > 0) process.exitCode = 1;
 }

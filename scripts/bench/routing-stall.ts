@@ -7,7 +7,7 @@
  * an instant stand-in, so the only slow part is routing. Prints figures;
  * never passes or fails.
  *
- *   bun scripts/bench/routing-stall.ts [--burst 50] [--rounds 4] [--json]
+ *   bun scripts/bench/routing-stall.ts [--burst 50] [--rounds 6] [--json]
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,7 +17,7 @@ import { startInstantEngine } from "./lib/start-instant-engine";
 import { median, percentile } from "./lib/stats";
 import { assertBinary, createBenchHome, type BenchHome } from "./lib/tale-home";
 
-const { values } = parseArgs({ options: { burst: { type: "string", default: "50" }, rounds: { type: "string", default: "4" }, json: { type: "boolean" } } });
+const { values } = parseArgs({ options: { burst: { type: "string", default: "50" }, rounds: { type: "string", default: "6" }, json: { type: "boolean" } } });
 const burst = Number(values.burst);
 const rounds = Number(values.rounds);
 const deadlineMs = 50;
@@ -31,8 +31,26 @@ interface Case {
   samples: number[];
 }
 
+interface PluginRow {
+  name: string;
+  state: string;
+  breaker: string;
+  timeouts: number;
+  restarts: number;
+}
+
+const pluginsOf = async (home: BenchHome) => (await home.api<{ plugins: PluginRow[] }>("/v1/plugins")).plugins;
+
+/** A host killed in the last burst restarts on a core the next burst would share: start each burst from a quiet machine. */
+async function settle(home: BenchHome): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while ((await pluginsOf(home)).some((plugin) => plugin.state !== "ready") && performance.now() < deadline) await Bun.sleep(25);
+  await Bun.sleep(300);
+}
+
 /** One burst: `burst` auto submissions at once; the infinite-loop fixture spins on a budget of 7 tokens, the router fixture answers. */
 async function burstOnce(home: BenchHome, round: number): Promise<number[]> {
+  await settle(home);
   const { baseUrl, token } = home.daemon();
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const ids: string[] = [];
@@ -79,14 +97,16 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     for (const item of cases) {
       log(`round ${round + 1}/${rounds}: ${burst} auto tasks at once, ${item.name}…`);
-      item.samples.push(...(await burstOnce(item.home!, round)));
+      const samples = await burstOnce(item.home!, round);
+      log(`  p50 ${median(samples).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms`);
+      item.samples.push(...samples);
     }
   }
 
   const benignP99 = percentile(cases[0]!.samples, 0.99);
   const rows = await Promise.all(
     cases.map(async (item) => {
-      const { plugins } = await item.home!.api<{ plugins: { name: string; breaker: string; timeouts: number; restarts: number }[] }>("/v1/plugins");
+      const plugins = await pluginsOf(item.home!);
       const plugin = plugins.find((entry) => entry.name !== "router") ?? plugins[0]!;
       const p99 = percentile(item.samples, 0.99);
       return {

@@ -12,6 +12,7 @@ export interface CallStatsSnapshot {
   avgMs: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
+  maxMs: number | null;
   lastError: (SerializedError & { at: number }) | null;
 }
 
@@ -52,6 +53,7 @@ export class CallStats {
       avgMs: recent.length ? round(recent.reduce((sum, ms) => sum + ms, 0) / recent.length) : null,
       p50Ms: at(0.5),
       p99Ms: at(0.99),
+      maxMs: at(1),
       lastError: this.lastError,
     };
   }
