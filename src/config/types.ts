@@ -145,7 +145,7 @@ export interface TaleConfig {
   plugins: PluginConfig[];
   /** Limits every plugin runs under. */
   pluginRuntime: {
-    /** Deadline of one plugin call when its manifest asks for none. */
+    /** CPU time one plugin call may use when its manifest asks for none; also the wall time a routing decision waits for its plugin. */
     callTimeoutMs: number;
     /** Largest memory a plugin module may declare, in 64 KiB pages. */
     maxMemoryPages: number;
