@@ -68,9 +68,12 @@ describe("plugins in the daemon", () => {
       // Routing does not wait for a restarting host, so the next spin needs the new one up to reach the plugin at all.
       if (round < 1) await waitFor(async () => (await t.json(["plugin", "list"])).plugins.some((entry: { name: string; state: string }) => entry.name === "infinite-loop" && entry.state === "ready"), 10_000, "the host to be back");
     }
-    const status = await t.json(["status"]);
-    const plugin = status.plugins.loaded.find((entry: { name: string }) => entry.name === "infinite-loop");
-    expect(plugin.breaker).toBe("open");
+    // The fallback answered each task at one deadline; the plugin's own failure is settled when its host is
+    // killed, which on a busy machine can come later (the kill waits for the call's CPU time or the wall cap).
+    await waitFor(async () => {
+      const status = await t.json(["status"]);
+      return status.plugins.loaded.find((entry: { name: string }) => entry.name === "infinite-loop")?.breaker === "open";
+    }, 5_000, "the breaker to open");
     const human = await t.run(["status"]);
     expect(human.stdout).toContain("open (fallback answers)");
     // While the breaker is open, even harmless requests are routed by the fallback without touching the plugin.
