@@ -36,7 +36,7 @@ export function createDefaultConfig(): TaleConfig {
       requestIdleTimeoutMs: 120_000,
       fallback: {},
     },
-    log: { level: "info" },
+    log: { level: "info", maxFileMb: 10, keepFiles: 5 },
     plugins: [],
     pluginRuntime: {
       callTimeoutMs: 50,

@@ -15,8 +15,9 @@ const between = (min: number, max: number) =>
     v.maxValue(max, `a whole number from ${min} to ${max}`),
   );
 const text = v.pipe(v.string(), v.nonEmpty("a non-empty string"));
+const aboveZero = v.pipe(v.number(), v.check((value) => Number.isFinite(value) && value > 0, "a number above 0"));
 // Zero would make a baseline free and a savings ratio meaningless.
-const costWeight = v.pipe(v.number(), v.check((weight) => Number.isFinite(weight) && weight > 0, "a number above 0"));
+const costWeight = aboveZero;
 
 const shared = { name: v.optional(text), slots: v.optional(atLeast(1)) };
 
@@ -91,7 +92,7 @@ export const sectionSchemas = {
     requestIdleTimeoutMs: atLeast(0),
     fallback: v.strictObject({ ux: v.optional(v.picklist(["ux", "task"])), task: v.optional(v.picklist(["ux", "task"])) }),
   }),
-  log: v.strictObject({ level: v.picklist(["silent", "error", "warn", "info", "debug"]) }),
+  log: v.strictObject({ level: v.picklist(["silent", "error", "warn", "info", "debug"]), maxFileMb: aboveZero, keepFiles: atLeast(0) }),
   plugins: v.array(
     v.strictObject({
       path: text,

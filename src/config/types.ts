@@ -140,6 +140,10 @@ export interface TaleConfig {
   };
   log: {
     level: "silent" | "error" | "warn" | "info" | "debug";
+    /** A log file (daemon.log, engine-<id>.log) is rotated when it would grow past this size. */
+    maxFileMb: number;
+    /** Rotated files kept per log (name.log.1 is the newest); older ones are deleted. */
+    keepFiles: number;
   };
   /** WebAssembly policy plugins; a plugin handling task:route replaces the built-in router plugin. */
   plugins: PluginConfig[];
