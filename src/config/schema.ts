@@ -16,6 +16,8 @@ const between = (min: number, max: number) =>
   );
 const text = v.pipe(v.string(), v.nonEmpty("a non-empty string"));
 const aboveZero = v.pipe(v.number(), v.check((value) => Number.isFinite(value) && value > 0, "a number above 0"));
+// "" is how a config says "not set", so a layer can also switch export off again.
+const otlpUrl = v.pipe(v.string(), v.check((url) => url === "" || /^https?:\/\/[^/\s]+/i.test(url), "an http:// or https:// URL such as http://127.0.0.1:4318, or \"\""));
 // Zero would make a baseline free and a savings ratio meaningless.
 const costWeight = aboveZero;
 
@@ -93,6 +95,14 @@ export const sectionSchemas = {
     fallback: v.strictObject({ ux: v.optional(v.picklist(["ux", "task"])), task: v.optional(v.picklist(["ux", "task"])) }),
   }),
   log: v.strictObject({ level: v.picklist(["silent", "error", "warn", "info", "debug"]), maxFileMb: aboveZero, keepFiles: atLeast(0) }),
+  otel: v.strictObject({
+    endpoint: otlpUrl,
+    metricsEndpoint: otlpUrl,
+    tracesEndpoint: otlpUrl,
+    headers: v.record(text, v.string()),
+    exportIntervalMs: atLeast(100),
+    serviceName: text,
+  }),
   plugins: v.array(
     v.strictObject({
       path: text,
@@ -122,6 +132,7 @@ export const taleConfigLayerSchema = v.strictObject({
   scheduler: v.optional(v.partial(sectionSchemas.scheduler)),
   supervisor: v.optional(v.partial(sectionSchemas.supervisor)),
   log: v.optional(v.partial(sectionSchemas.log)),
+  otel: v.optional(v.partial(sectionSchemas.otel)),
   plugins: v.optional(sectionSchemas.plugins),
   pluginRuntime: v.optional(v.partial(sectionSchemas.pluginRuntime)),
   ledger: v.optional(v.partial(sectionSchemas.ledger)),

@@ -145,6 +145,24 @@ export interface TaleConfig {
     /** Rotated files kept per log (name.log.1 is the newest); older ones are deleted. */
     keepFiles: number;
   };
+  /**
+   * OpenTelemetry export over OTLP/HTTP (protobuf): GenAI metrics and one trace
+   * per task. Off while no endpoint is set; the OTEL_EXPORTER_OTLP_* variables set these too.
+   */
+  otel: {
+    /** Base URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318; /v1/metrics and /v1/traces are added. "": not exported. */
+    endpoint: string;
+    /** Full URL for metrics alone, used as is; "": endpoint + /v1/metrics. */
+    metricsEndpoint: string;
+    /** Full URL for traces alone, used as is; "": endpoint + /v1/traces. */
+    tracesEndpoint: string;
+    /** Sent with every export (e.g. an API key); never logged. */
+    headers: Record<string, string>;
+    /** How often metrics are exported. */
+    exportIntervalMs: number;
+    /** The service.name resource attribute. */
+    serviceName: string;
+  };
   /** WebAssembly policy plugins; a plugin handling task:route replaces the built-in router plugin. */
   plugins: PluginConfig[];
   /** Limits every plugin runs under. */
