@@ -48,5 +48,6 @@ export function createDefaultConfig(): TaleConfig {
       builtinRouter: true,
     },
     ledger: { costWeights: {}, fallbackUxWeight: 0.1 },
+    metrics: { enabled: true },
   };
 }

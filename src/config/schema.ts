@@ -119,6 +119,7 @@ export const sectionSchemas = {
     builtinRouter: v.boolean(),
   }),
   ledger: v.strictObject({ costWeights: v.record(text, costWeight), fallbackUxWeight: costWeight }),
+  metrics: v.strictObject({ enabled: v.boolean() }),
 };
 
 /** The resolved configuration: every key present. */
@@ -136,6 +137,7 @@ export const taleConfigLayerSchema = v.strictObject({
   plugins: v.optional(sectionSchemas.plugins),
   pluginRuntime: v.optional(v.partial(sectionSchemas.pluginRuntime)),
   ledger: v.optional(v.partial(sectionSchemas.ledger)),
+  metrics: v.optional(v.partial(sectionSchemas.metrics)),
 });
 
 // Compile-time proof that the schemas describe exactly the types in types.ts.

@@ -191,6 +191,11 @@ export interface TaleConfig {
     /** A ux model token's cost as a fraction of a task model token's, for models with no configured weight and no parameter count (remote and process engines). */
     fallbackUxWeight: number;
   };
+  /** The Prometheus metrics of `GET /metrics`. */
+  metrics: {
+    /** Collect metrics; off, nothing is counted and `/metrics` answers 404 (the benchmarks compare both). */
+    enabled: boolean;
+  };
 }
 
 /**
