@@ -8,6 +8,8 @@ export interface CallStatsSnapshot {
   timeouts: number;
   /** Calls answered by a fallback without reaching the plugin because its breaker was open. */
   shortCircuited: number;
+  /** Time of every call that reached the plugin, for a Prometheus summary's _sum. */
+  totalMs: number;
   /** Over the last `window` calls that reached the plugin; null before the first. */
   avgMs: number | null;
   p50Ms: number | null;
@@ -23,15 +25,18 @@ export class CallStats {
   private failures = 0;
   private timeouts = 0;
   private shortCircuited = 0;
+  private totalMs = 0;
   private readonly durations = new Float64Array(window);
   private lastError: CallStatsSnapshot["lastError"] = null;
 
   succeeded(ms: number): void {
     this.durations[this.calls++ % window] = ms;
+    this.totalMs += ms;
   }
 
   failed(ms: number, error: unknown): void {
     this.durations[this.calls++ % window] = ms;
+    this.totalMs += ms;
     this.failures += 1;
     const taleError = toTaleError(error);
     if (taleError.details?.reason === "timeout") this.timeouts += 1;
@@ -50,6 +55,7 @@ export class CallStats {
       failures: this.failures,
       timeouts: this.timeouts,
       shortCircuited: this.shortCircuited,
+      totalMs: round(this.totalMs),
       avgMs: recent.length ? round(recent.reduce((sum, ms) => sum + ms, 0) / recent.length) : null,
       p50Ms: at(0.5),
       p99Ms: at(0.99),

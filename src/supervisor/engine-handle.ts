@@ -28,6 +28,8 @@ export interface EngineSnapshot {
   /** ISO time of the next trial start while the circuit is open. */
   circuitRetryAt: string | null;
   slots: { total: number; inFlight: number };
+  /** How long the latest health check took, answered or not; null before the first. */
+  healthCheckMs: number | null;
   lastError: SerializedError | null;
 }
 
@@ -81,6 +83,7 @@ export class EngineHandle {
   /** Start of the current uninterrupted healthy period. */
   healthySince?: number;
   restarts = 0;
+  healthCheckMs?: number;
   lastError?: TaleError;
   /** The engine process's circuit, set by the runner that owns it; an engine nobody runs counts as closed. */
   circuit?: CircuitView;
@@ -179,6 +182,7 @@ export class EngineHandle {
       circuit: this.shownCircuit?.state ?? "closed",
       circuitRetryAt: this.shownCircuit?.retryAt === undefined ? null : new Date(this.shownCircuit.retryAt).toISOString(),
       slots: { total: this.slots, inFlight: this.inFlight },
+      healthCheckMs: this.healthCheckMs ?? null,
       lastError: this.lastError?.toJSON() ?? null,
     };
   }

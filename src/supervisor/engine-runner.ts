@@ -207,7 +207,9 @@ export class EngineRunner {
     if (!running || this.#checking || this.#restartReason || this.#isStopping) return;
     this.#checking = true;
     clearTimeout(this.#healthTimer);
+    const checkStart = performance.now();
     const result = await running.health();
+    this.handle.healthCheckMs = performance.now() - checkStart;
     this.#checking = false;
     if (running !== this.#running || this.#isStopping) return;
     const { handle } = this;

@@ -1,0 +1,146 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { EngineSnapshot } from "../supervisor";
+import { engineStates } from "../supervisor/engine-state";
+import { processCpuSeconds, processRssBytes } from "./proc";
+
+const circuitStates = ["closed", "open", "half-open"] as const;
+const engineLabels = ["role", "engine", "model"] as const;
+
+/**
+ * Scrape-time gauges of the supervisor's snapshot: nothing is kept between
+ * scrapes but each engine process's CPU time, to turn it into a percentage.
+ */
+export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[], now: () => number = performance.now.bind(performance)): void {
+  const registers = [registry];
+  // One snapshot serves every gauge of a scrape: prom-client collects them one after another in the same tick.
+  let cached: { at: number; engines: EngineSnapshot[] } | undefined;
+  const current = () => {
+    const at = now();
+    if (!cached || at - cached.at > 100) cached = { at, engines: engines() };
+    return cached.engines;
+  };
+  const labelsOf = (engine: EngineSnapshot) => ({ role: engine.role, engine: engine.id, model: engine.model });
+
+  new Gauge({
+    name: "tale_engine_state",
+    help: "1 for the state each engine is in (stopped, starting, healthy, unhealthy, crashed, backoff, stopping, failed), 0 for the others.",
+    labelNames: [...engineLabels, "state"],
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) for (const state of engineStates) this.set({ ...labelsOf(engine), state }, engine.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "tale_engine_circuit_state",
+    help: "1 for each engine's circuit state (closed, open: no restarts after a crash loop, half-open: one trial start), 0 for the others.",
+    labelNames: [...engineLabels, "state"],
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) for (const state of circuitStates) this.set({ ...labelsOf(engine), state }, engine.circuit === state ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "tale_engine_restarts_total",
+    help: "Restarts of each engine since the daemon started.",
+    labelNames: engineLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) this.inc(labelsOf(engine), engine.restarts);
+    },
+  });
+  new Gauge({
+    name: "tale_engine_slots",
+    help: "Requests each engine can serve at once.",
+    labelNames: engineLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) this.set(labelsOf(engine), engine.slots.total);
+    },
+  });
+  new Gauge({
+    name: "tale_engine_slots_in_use",
+    help: "Requests each engine is serving now.",
+    labelNames: engineLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) this.set(labelsOf(engine), engine.slots.inFlight);
+    },
+  });
+  new Gauge({
+    name: "tale_engine_health_check_seconds",
+    help: "How long each engine's latest health check took, answered or not.",
+    labelNames: engineLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const engine of current()) if (engine.healthCheckMs !== null) this.set(labelsOf(engine), engine.healthCheckMs / 1000);
+    },
+  });
+  processMetrics(registers, () => current().flatMap((engine) => processesOf(engine).map((process) => ({ ...process, labels: { ...labelsOf(engine), process: process.kind } }))), now);
+}
+
+/** An engine's own process and its warm spare; remote engines have neither. */
+function processesOf(engine: EngineSnapshot): { pid: number; kind: "engine" | "spare" }[] {
+  const processes: { pid: number; kind: "engine" | "spare" }[] = [];
+  if (engine.pid !== null) processes.push({ pid: engine.pid, kind: "engine" });
+  if (engine.sparePid !== null) processes.push({ pid: engine.sparePid, kind: "spare" });
+  return processes;
+}
+
+type ProcessEntry = { pid: number; labels: Record<string, string> };
+
+function processMetrics(registers: Registry[], processes: () => ProcessEntry[], now: () => number): void {
+  const labelNames = [...engineLabels, "process"];
+  // CPU seconds of each pid at the previous scrape: the percentage is the share of one core between two scrapes.
+  let previous = new Map<number, { cpu: number; at: number }>();
+  new Counter({
+    name: "tale_engine_process_cpu_seconds_total",
+    help: "CPU time (user and system) used by each engine process and warm spare since it started; restarts begin again at 0.",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const process of processes()) {
+        const cpu = processCpuSeconds(process.pid);
+        if (cpu !== undefined) this.inc(process.labels, cpu);
+      }
+    },
+  });
+  new Gauge({
+    name: "tale_engine_process_cpu_percent",
+    help: "CPU use of each engine process and warm spare between the last two scrapes, in percent of one core.",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      const at = now();
+      const seen = new Map<number, { cpu: number; at: number }>();
+      for (const process of processes()) {
+        const cpu = processCpuSeconds(process.pid);
+        if (cpu === undefined) continue;
+        seen.set(process.pid, { cpu, at });
+        const before = previous.get(process.pid);
+        if (before && at > before.at) this.set(process.labels, (100 * (cpu - before.cpu) * 1000) / (at - before.at));
+      }
+      previous = seen;
+    },
+  });
+  new Gauge({
+    name: "tale_engine_process_resident_memory_bytes",
+    help: "Resident memory of each engine process and warm spare (VmRSS).",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const process of processes()) {
+        const rss = processRssBytes(process.pid);
+        if (rss !== undefined) this.set(process.labels, rss);
+      }
+    },
+  });
+}

@@ -1,0 +1,66 @@
+import { Counter, Registry } from "prom-client";
+import type { TokenReport } from "../ledger";
+import type { PluginSnapshot } from "../plugins";
+import type { AttemptEnd } from "../scheduler";
+import type { Task } from "../store";
+import type { EngineSnapshot } from "../supervisor";
+import { engineMetrics } from "./engine-metrics";
+import { ledgerMetrics } from "./ledger-metrics";
+import { pluginMetrics } from "./plugin-metrics";
+import { requestMetrics } from "./request-metrics";
+import { systemMetrics, type SystemSources } from "./system-metrics";
+
+/** What the metrics read at scrape time; each is a snapshot its owner already keeps. */
+export interface MetricsSources extends SystemSources {
+  engines: () => EngineSnapshot[];
+  plugins: () => PluginSnapshot[];
+  tokens: () => TokenReport;
+  /** Tasks already queued when the daemon started (left by the previous one). */
+  queued: readonly Task[];
+}
+
+/**
+ * The daemon's one Prometheus registry. Data flows one way: the daemon's
+ * callbacks call in (attempts, task changes, refusals), snapshots are read at
+ * scrape; nothing in the scheduler, supervisor or plugins knows of metrics.
+ */
+export interface Metrics {
+  attemptEnded(attempt: AttemptEnd): void;
+  taskChanged(task: Task): void;
+  /** A submission refused at the API edge: OVERLOADED or RATE_LIMITED. */
+  refused(code: string): void;
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<string>;
+  readonly contentType: string;
+  close(): void;
+}
+
+/** Error codes that are admission refusals; every other error is no refusal and is not counted here. */
+const refusalCodes = new Set(["OVERLOADED", "RATE_LIMITED"]);
+
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  const requests = requestMetrics(registry, { queued: sources.queued });
+  const refusals = new Counter({
+    name: "tale_scheduler_refusals_total",
+    help: "Submissions refused: OVERLOADED (queue full) or RATE_LIMITED (client over its rate).",
+    labelNames: ["code"],
+    registers: [registry],
+  });
+  // Both codes show from the start, so a rate() over them needs no first refusal.
+  for (const code of refusalCodes) refusals.inc({ code }, 0);
+  engineMetrics(registry, sources.engines);
+  pluginMetrics(registry, sources.plugins);
+  ledgerMetrics(registry, sources.tokens);
+  const stopSystem = systemMetrics(registry, sources);
+  return {
+    attemptEnded: requests.attemptEnded,
+    taskChanged: requests.taskChanged,
+    refused(code) {
+      if (refusalCodes.has(code)) refusals.inc({ code });
+    },
+    scrape: () => registry.metrics(),
+    contentType: registry.contentType,
+    close: stopSystem,
+  };
+}
