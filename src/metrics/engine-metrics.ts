@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { EngineSnapshot } from "../supervisor";
 import { engineStates } from "../supervisor/engine-state";
+import { stateGauge } from "./gauges";
 import { processCpuSeconds, processRssBytes } from "./proc";
 
 const circuitStates = ["closed", "open", "half-open"] as const;
@@ -21,26 +22,20 @@ export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[
   };
   const labelsOf = (engine: EngineSnapshot) => ({ role: engine.role, engine: engine.id, model: engine.model });
 
-  new Gauge({
-    name: "tale_engine_state",
-    help: "1 for the state each engine is in (stopped, starting, healthy, unhealthy, crashed, backoff, stopping, failed), 0 for the others.",
-    labelNames: [...engineLabels, "state"],
-    registers,
-    collect() {
-      this.reset();
-      for (const engine of current()) for (const state of engineStates) this.set({ ...labelsOf(engine), state }, engine.state === state ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: "tale_engine_circuit_state",
-    help: "1 for each engine's circuit state (closed, open: no restarts after a crash loop, half-open: one trial start), 0 for the others.",
-    labelNames: [...engineLabels, "state"],
-    registers,
-    collect() {
-      this.reset();
-      for (const engine of current()) for (const state of circuitStates) this.set({ ...labelsOf(engine), state }, engine.circuit === state ? 1 : 0);
-    },
-  });
+  const enumOf = (name: string, help: string, states: readonly string[], state: (engine: EngineSnapshot) => string) =>
+    stateGauge(registry, { name, help, labelNames: engineLabels, states, items: current, labels: labelsOf, state });
+  enumOf(
+    "tale_engine_state",
+    "1 for the state each engine is in (stopped, starting, healthy, unhealthy, crashed, backoff, stopping, failed), 0 for the others.",
+    engineStates,
+    (engine) => engine.state,
+  );
+  enumOf(
+    "tale_engine_circuit_state",
+    "1 for each engine's circuit state (closed, open: no restarts after a crash loop, half-open: one trial start), 0 for the others.",
+    circuitStates,
+    (engine) => engine.circuit,
+  );
   new Counter({
     name: "tale_engine_restarts_total",
     help: "Restarts of each engine since the daemon started.",
@@ -51,36 +46,25 @@ export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[
       for (const engine of current()) this.inc(labelsOf(engine), engine.restarts);
     },
   });
-  new Gauge({
-    name: "tale_engine_slots",
-    help: "Requests each engine can serve at once.",
-    labelNames: engineLabels,
-    registers,
-    collect() {
-      this.reset();
-      for (const engine of current()) this.set(labelsOf(engine), engine.slots.total);
-    },
-  });
-  new Gauge({
-    name: "tale_engine_slots_in_use",
-    help: "Requests each engine is serving now.",
-    labelNames: engineLabels,
-    registers,
-    collect() {
-      this.reset();
-      for (const engine of current()) this.set(labelsOf(engine), engine.slots.inFlight);
-    },
-  });
-  new Gauge({
-    name: "tale_engine_health_check_seconds",
-    help: "How long each engine's latest health check took, answered or not.",
-    labelNames: engineLabels,
-    registers,
-    collect() {
-      this.reset();
-      for (const engine of current()) if (engine.healthCheckMs !== null) this.set(labelsOf(engine), engine.healthCheckMs / 1000);
-    },
-  });
+  const perEngine = (name: string, help: string, read: (engine: EngineSnapshot) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: engineLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const engine of current()) {
+          const value = read(engine);
+          if (value !== null) this.set(labelsOf(engine), value);
+        }
+      },
+    });
+  perEngine("tale_engine_slots", "Requests each engine can serve at once.", (engine) => engine.slots.total);
+  perEngine("tale_engine_slots_in_use", "Requests each engine is serving now.", (engine) => engine.slots.inFlight);
+  perEngine("tale_engine_health_check_seconds", "How long each engine's latest health check took, answered or not.", (engine) =>
+    engine.healthCheckMs === null ? null : engine.healthCheckMs / 1000,
+  );
   processMetrics(registers, () => current().flatMap((engine) => processesOf(engine).map((process) => ({ ...process, labels: { ...labelsOf(engine), process: process.kind } }))), now);
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { PluginSnapshot } from "../plugins";
+import { stateGauge } from "./gauges";
 import { processRssBytes } from "./proc";
 
 const breakerStates = ["closed", "open", "half-open"] as const;
@@ -30,17 +31,8 @@ export function pluginMetrics(registry: Registry, plugins: () => PluginSnapshot[
   counter("tale_plugin_calls_short_circuited_total", "Calls the fallback answered without reaching the plugin: breaker open or host restarting.", (plugin) => plugin.shortCircuited);
   counter("tale_plugin_restarts_total", "Restarts of each plugin's host process.", (plugin) => plugin.restarts);
 
-  const oneOf = (name: string, help: string, states: readonly string[], pick: (plugin: PluginSnapshot) => string) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ["plugin", "state"],
-      registers,
-      collect() {
-        this.reset();
-        for (const plugin of plugins()) for (const state of states) this.set({ plugin: plugin.name, state }, pick(plugin) === state ? 1 : 0);
-      },
-    });
+  const oneOf = (name: string, help: string, states: readonly string[], state: (plugin: PluginSnapshot) => string) =>
+    stateGauge(registry, { name, help, labelNames: ["plugin"], states, items: plugins, labels: (plugin) => ({ plugin: plugin.name }), state });
   oneOf("tale_plugin_breaker_state", "1 for each plugin's breaker state (closed, open: switched off, half-open: one trial call), 0 for the others.", breakerStates, (plugin) => plugin.breaker);
   oneOf("tale_plugin_state", "1 for each plugin's state (ready, restarting, unloaded), 0 for the others.", pluginStates, (plugin) => plugin.state);
 

@@ -2,6 +2,7 @@ import { statSync, statfsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { fastOperationBuckets } from "./buckets";
+import { scrapedGauge } from "./gauges";
 import { hostCpuTicks, memInfo, networkBytes, processCpuSeconds, processRssBytes } from "./proc";
 
 export interface SystemSources {
@@ -45,34 +46,18 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
     },
   });
   const memory = (name: string, help: string, pick: (info: NonNullable<ReturnType<typeof memInfo>>) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        const info = memInfo();
-        if (info) this.set(pick(info));
-      },
+    scrapedGauge(registry, name, help, () => {
+      const info = memInfo();
+      return info && pick(info);
     });
   memory("tale_host_memory_bytes", "The host's total memory (MemTotal).", (info) => info.total);
   memory("tale_host_memory_available_bytes", "Memory the host can still give without swapping (MemAvailable).", (info) => info.available);
   memory("tale_host_swap_bytes", "The host's swap space (SwapTotal).", (info) => info.swapTotal);
   memory("tale_host_swap_free_bytes", "Unused swap space (SwapFree).", (info) => info.swapFree);
 
+  // TALE_HOME removed under a running daemon: the series are absent rather than wrong.
   const disk = (name: string, help: string, pick: (stats: { bavail: number; blocks: number }) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        try {
-          const stats = statfsSync(sources.home);
-          this.set(pick(stats) * stats.bsize);
-        } catch {
-          // TALE_HOME removed under a running daemon: the series is absent rather than wrong.
-        }
-      },
-    });
+    scrapedGauge(registry, name, help, () => attempt(() => statfsSync(sources.home), (stats) => pick(stats) * stats.bsize));
   disk("tale_home_filesystem_free_bytes", "Space left for unprivileged users on TALE_HOME's filesystem.", (stats) => stats.bavail);
   disk("tale_home_filesystem_size_bytes", "Size of TALE_HOME's filesystem.", (stats) => stats.blocks);
 
@@ -90,14 +75,7 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
   network("tale_host_network_receive_bytes_total", "Bytes each network interface of the host has received (/proc/net/dev).", (entry) => entry.received);
   network("tale_host_network_transmit_bytes_total", "Bytes each network interface of the host has sent (/proc/net/dev).", (entry) => entry.transmitted);
 
-  new Gauge({
-    name: "tale_process_resident_memory_bytes",
-    help: "Resident memory of the daemon process.",
-    registers,
-    collect() {
-      this.set(processRssBytes(process.pid) ?? process.memoryUsage.rss());
-    },
-  });
+  scrapedGauge(registry, "tale_process_resident_memory_bytes", "Resident memory of the daemon process.", () => processRssBytes(process.pid) ?? process.memoryUsage.rss());
   new Counter({
     name: "tale_process_cpu_seconds_total",
     help: "CPU time (user and system) the daemon process has used.",
@@ -109,20 +87,8 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
       this.inc(seconds);
     },
   });
-  const file = (name: string, help: string, path: string) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        try {
-          this.set(statSync(path).size);
-        } catch {
-          // No WAL between a checkpoint and the next write: size 0 is the truth.
-          this.set(0);
-        }
-      },
-    });
+  // No WAL between a checkpoint and the next write: size 0 is the truth then.
+  const file = (name: string, help: string, path: string) => scrapedGauge(registry, name, help, () => attempt(() => statSync(path), (stats) => stats.size) ?? 0);
   file("tale_database_size_bytes", "Size of the SQLite database file (tale.db).", sources.databasePath);
   file("tale_database_wal_size_bytes", "Size of the SQLite write-ahead log (tale.db-wal).", `${sources.databasePath}-wal`);
 
@@ -141,4 +107,15 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
   }, lagProbeMs);
   probe.unref();
   return () => clearInterval(probe);
+}
+
+/** `use(read())`, or undefined when reading throws (a file that is not there). */
+function attempt<Read>(read: () => Read, use: (value: Read) => number): number | undefined {
+  let value: Read;
+  try {
+    value = read();
+  } catch {
+    return undefined;
+  }
+  return use(value);
 }

@@ -1,0 +1,39 @@
+import { Gauge, type Registry } from "prom-client";
+
+/** A gauge read at scrape; `read` answers undefined when the figure cannot be had now, and the series is then left out. */
+export function scrapedGauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const value = read();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
+/**
+ * An enum as Prometheus models it: one series per possible state, 1 for the
+ * one each item is in and 0 for the others, so `== 1` selects and the set of
+ * series never changes while the item lives.
+ */
+export function stateGauge<Item>(
+  registry: Registry,
+  options: { name: string; help: string; labelNames: readonly string[]; states: readonly string[]; items: () => Item[]; labels: (item: Item) => Record<string, string>; state: (item: Item) => string },
+): void {
+  new Gauge({
+    name: options.name,
+    help: options.help,
+    labelNames: [...options.labelNames, "state"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const item of options.items()) {
+        const current = options.state(item);
+        for (const state of options.states) this.set({ ...options.labels(item), state }, current === state ? 1 : 0);
+      }
+    },
+  });
+}
