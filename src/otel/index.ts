@@ -1,0 +1,50 @@
+import type { TaleConfig } from "../config/types";
+import type { AttemptEnd } from "../scheduler";
+import type { RouteTiming } from "../scheduler/route-timing";
+import type { Task } from "../store";
+
+/**
+ * What the daemon tells OpenTelemetry export. Calls only record; exporting
+ * happens in the background and never blocks or fails the caller.
+ */
+export interface OtelSink {
+  routed(timing: RouteTiming): void;
+  attemptEnded(attempt: AttemptEnd): void;
+  taskChanged(task: Task): void;
+  /** Exports what is pending (bounded in time) and stops. */
+  shutdown(): Promise<void>;
+}
+
+export interface OtelLog {
+  warn(message: string): void;
+}
+
+/** Where each signal goes; a signal without a URL is not exported. */
+export interface OtelTargets {
+  metricsUrl?: string;
+  tracesUrl?: string;
+  headers: Record<string, string>;
+  exportIntervalMs: number;
+  serviceName: string;
+}
+
+/** As the OpenTelemetry specification resolves them: a signal's own URL as is, else the base endpoint plus /v1/<signal>. */
+export function otelTargets(config: TaleConfig["otel"]): OtelTargets | undefined {
+  const base = config.endpoint.replace(/\/+$/, "");
+  const metricsUrl = config.metricsEndpoint || (base ? `${base}/v1/metrics` : undefined);
+  const tracesUrl = config.tracesEndpoint || (base ? `${base}/v1/traces` : undefined);
+  if (!metricsUrl && !tracesUrl) return undefined;
+  return { metricsUrl, tracesUrl, headers: config.headers, exportIntervalMs: config.exportIntervalMs, serviceName: config.serviceName };
+}
+
+/**
+ * Starts export when the config asks for it; undefined (and nothing loaded)
+ * when it does not. The SDK is imported only here, so a daemon with export
+ * off pays neither its start time nor its memory.
+ */
+export async function startOtel(config: TaleConfig["otel"], options: { log: OtelLog; serviceVersion: string }): Promise<OtelSink | undefined> {
+  const targets = otelTargets(config);
+  if (!targets) return undefined;
+  const { createOtelSink } = await import("./sdk");
+  return createOtelSink(targets, options);
+}
