@@ -13,6 +13,8 @@ import { rateLimit, type RateLimitOptions } from "./rate-limit";
 import { openaiRoutes } from "./openai-routes";
 import type { StatusReport } from "./status-report";
 import { tasksRoutes } from "./tasks-routes";
+import { livenessRoute, readinessRoute, type Readiness } from "./health-routes";
+import { metricsRoute, type MetricsExposition } from "./metrics-routes";
 
 export interface ApiOptions {
   token: string;
@@ -24,6 +26,9 @@ export interface ApiOptions {
   rateLimit?: RateLimitOptions;
   plugins: () => { plugins: PluginSnapshot[]; failures: { path: string; error: SerializedError }[] };
   status: () => StatusReport;
+  readiness: () => Readiness;
+  /** Absent when metrics.enabled is false. */
+  metrics?: MetricsExposition & { refused(code: string): void };
   log?: { error(message: string): void; debug(message: string): void };
 }
 
@@ -33,6 +38,8 @@ export function createApi(options: ApiOptions): Hono {
 
   app.onError((thrown, c) => {
     const error = toTaleError(thrown);
+    // Refusals are counted where they become answers, so the scheduler and rate limiter need not know of metrics.
+    options.metrics?.refused(error.code);
     if (error.code === "INTERNAL") options.log?.error(`internal error on ${c.req.method} ${c.req.path}: ${thrown.stack ?? thrown.message}`);
     else if (error.details?.clientGone) options.log?.debug(`${c.req.method} ${c.req.path}: ${error.message}`);
     return c.json({ error: { ...error.toJSON(), type: "tale_error" } }, errorClasses[error.code].status as 400);
@@ -41,7 +48,11 @@ export function createApi(options: ApiOptions): Hono {
     throw new TaleError("NOT_FOUND", "No such route.", { hint: "See the API section of the README." });
   });
 
+  // Before the bearer check: see health-routes.ts for why liveness needs no token.
+  app.route("/health", livenessRoute());
   app.use("*", bearerAuth(options.token));
+  app.route("/health/ready", readinessRoute(options.readiness));
+  app.route("/metrics", metricsRoute(options.metrics));
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const limited = rateLimit(options.rateLimit);
     for (const path of ["/v1/tasks", "/v1/chat/completions", "/v1/chat/sessions/*"]) app.use(path, limited);

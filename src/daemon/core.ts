@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { ChatAgent } from "../agent/chat-agent";
 import { createApi, taskToJson, type StatusReport } from "../api";
 import type { EngineConfig, Role, TaleConfig } from "../config/types";
-import { buildTokenReport, createRoleStatsCache, defineCostWeights, modelCallOf } from "../ledger";
+import { buildTokenReport, createRoleStatsCache, defineCostWeights, modelCallOf, type TokenReportOptions } from "../ledger";
 import { Scheduler } from "../scheduler";
 import type { Store, Task } from "../store";
 import { createSupervisor, supervisorPool, type Supervisor } from "../supervisor";
@@ -10,6 +10,8 @@ import type { AttemptEnd } from "../scheduler";
 import type { TaskCompletedInput } from "../plugins";
 import type { EventBus } from "../telemetry/event-bus";
 import type { DaemonPlugins } from "./plugins";
+import { checkReadiness, daemonMetrics } from "./observability";
+import type { Metrics } from "../metrics";
 import { toTaleError } from "../errors";
 
 export interface CoreOptions {
@@ -30,6 +32,8 @@ export interface Core {
   scheduler: Scheduler;
   events: EventBus;
   api: Hono;
+  /** Absent when metrics.enabled is false; closed by the daemon on exit. */
+  metrics?: Metrics;
 }
 
 /**
@@ -41,6 +45,9 @@ export function assembleCore(options: CoreOptions): Core {
   const { config, store, log } = options;
   const supervisor = createSupervisor({ engines: options.engines, config, logDir: options.logDir, log: (message) => log.info(message) });
   const { events, plugins } = options;
+  const tokens = (reportOptions: TokenReportOptions = {}) =>
+    buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions);
+  const metrics = daemonMetrics({ config, store, engines: () => supervisor.snapshot(), plugins, tokens });
   supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
 
   const scheduler = new Scheduler({
@@ -51,6 +58,7 @@ export function assembleCore(options: CoreOptions): Core {
     roleStats: createRoleStatsCache({ store }),
     router: (input) => plugins.route(input),
     onAttemptEnd: (attempt) => {
+      metrics?.attemptEnded(attempt);
       // The ledger is bookkeeping: a failed write is logged, never a failed task.
       try {
         store.recordModelCall(modelCallOf(attempt));
@@ -60,7 +68,10 @@ export function assembleCore(options: CoreOptions): Core {
       const completed = completedInput(attempt);
       if (completed) plugins.completed(completed);
     },
-    onTaskChange: (task) => events.emit({ type: "task", at: Date.now(), task: taskEvent(task) }),
+    onTaskChange: (task) => {
+      metrics?.taskChanged(task);
+      events.emit({ type: "task", at: Date.now(), task: taskEvent(task) });
+    },
     onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),
     log: (message) => log.info(message),
   });
@@ -72,11 +83,13 @@ export function assembleCore(options: CoreOptions): Core {
     events,
     plugins: () => plugins.snapshot(),
     rateLimit: { perMinute: config.api.rateLimitPerMinute, burst: config.api.rateLimitBurst },
-    tokens: (reportOptions) => buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions),
+    tokens,
+    metrics,
+    readiness: () => checkReadiness(store, supervisor.snapshot()),
     log,
     status: () => ({ daemon: options.daemonStatus(), engines: supervisor.snapshot(), queue: scheduler.counts(), plugins: pluginStatus(plugins) }),
   });
-  return { supervisor, scheduler, events, api };
+  return { supervisor, scheduler, events, api, metrics };
 }
 
 function taskEvent(task: Task) {

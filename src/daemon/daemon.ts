@@ -51,7 +51,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const plugins = await startPlugins({ config, log, alert: (alert) => events.emit(alert) });
     cleanup.push(() => plugins.close());
     const startedAt = Date.now();
-    const { supervisor, scheduler, api } = assembleCore({
+    const { supervisor, scheduler, api, metrics } = assembleCore({
       events,
       plugins,
       config,
@@ -73,6 +73,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       }),
     });
     cleanup.push(() => supervisor.stop());
+    cleanup.push(() => metrics?.close());
     const server = listen({ host: config.api.host, port: config.api.port, fetch: api.fetch });
     cleanup.push(() => server.stop(true));
     cleanup.push(() => removeDaemonState(paths.stateFile, process.pid));

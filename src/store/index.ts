@@ -15,6 +15,8 @@ export interface StoreOptions {
 export interface Store extends TaskRepository, ChatRepository, ModelCallRepository {
   readonly path: string;
   readonly schemaVersion: number;
+  /** Throws unless the database takes writes now (not read-only, write lock obtainable): the readiness probe. */
+  checkWritable(): void;
   close(): void;
 }
 
@@ -29,6 +31,7 @@ export function openStore(options: StoreOptions): Store {
     ...modelCalls.repository,
     path: options.path,
     schemaVersion,
+    checkWritable: () => checkWritable(db),
     close: () => {
       tasks.finalize();
       chat.finalize();
@@ -36,6 +39,19 @@ export function openStore(options: StoreOptions): Store {
       db.close();
     },
   };
+}
+
+/**
+ * A write that changes nothing: the DELETE matches no row but still opens a
+ * write transaction, which a read-only or locked database refuses. Rolled back
+ * whatever happens, so the connection is never left inside a transaction.
+ */
+function checkWritable(db: ReturnType<typeof openDatabase>): void {
+  try {
+    db.exec("BEGIN IMMEDIATE; DELETE FROM tasks WHERE rowid = -1;");
+  } finally {
+    if (db.inTransaction) db.exec("ROLLBACK");
+  }
 }
 
 export { schemaVersion } from "./migrations.ts";
