@@ -10,6 +10,7 @@ import type { AttemptEnd } from "../scheduler";
 import type { TaskCompletedInput } from "../plugins";
 import type { EventBus } from "../telemetry/event-bus";
 import type { DaemonPlugins } from "./plugins";
+import { withOtel, type OtelSink } from "../otel";
 import { checkReadiness, daemonMetrics } from "./observability";
 import type { Metrics } from "../metrics";
 import { toTaleError } from "../errors";
@@ -25,6 +26,8 @@ export interface CoreOptions {
   log: { debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void };
   events: EventBus;
   plugins: DaemonPlugins;
+  /** OpenTelemetry export; absent when it is off. */
+  otel?: OtelSink;
 }
 
 export interface Core {
@@ -50,7 +53,7 @@ export function assembleCore(options: CoreOptions): Core {
   const metrics = daemonMetrics({ config, store, engines: () => supervisor.snapshot(), plugins, tokens });
   supervisor.hooks.hook("engine:state", (engine, previous) => events.emit({ type: "engine", at: Date.now(), engine, previous }));
 
-  const scheduler = new Scheduler({
+  const scheduler = new Scheduler(withOtel(options.otel, {
     store,
     pool: supervisorPool(supervisor, { log: (message) => log.warn(message) }),
     config: config.scheduler,
@@ -74,7 +77,7 @@ export function assembleCore(options: CoreOptions): Core {
     },
     onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),
     log: (message) => log.info(message),
-  });
+  }));
 
   const api = createApi({
     token: options.token,

@@ -7,6 +7,7 @@ import { resolveEngineModels } from "../models/resolve";
 import { openStore } from "../store";
 import { logFileReporter } from "../util/log-file-reporter";
 import { taleVersion } from "../version";
+import { startOtel } from "../otel";
 import { EventBus } from "../telemetry/event-bus";
 import { assembleCore } from "./core";
 import { startMetricsTicks } from "./metrics-ticks";
@@ -50,8 +51,12 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const events = new EventBus();
     const plugins = await startPlugins({ config, log, alert: (alert) => events.emit(alert) });
     cleanup.push(() => plugins.close());
+    // Started before the scheduler and stopped after it has drained, so the last tasks' spans are flushed.
+    const otel = await startOtel(config.otel, { log, serviceVersion: taleVersion });
+    if (otel) cleanup.push(() => otel.shutdown());
     const startedAt = Date.now();
     const { supervisor, scheduler, api, metrics } = assembleCore({
+      otel,
       events,
       plugins,
       config,

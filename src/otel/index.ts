@@ -1,6 +1,6 @@
 import type { TaleConfig } from "../config/types";
-import type { AttemptEnd } from "../scheduler";
-import type { RouteTiming } from "../scheduler/route-timing";
+import type { AttemptEnd, SchedulerOptions } from "../scheduler";
+import { timeRouting, type RouteTiming } from "../scheduler/route-timing";
 import type { Task } from "../store";
 
 /**
@@ -47,4 +47,26 @@ export async function startOtel(config: TaleConfig["otel"], options: { log: Otel
   if (!targets) return undefined;
   const { createOtelSink } = await import("./sdk");
   return createOtelSink(targets, options);
+}
+
+/**
+ * The scheduler's options with the sink told of every routing decision,
+ * attempt and status change, after the daemon's own hooks; unchanged when
+ * export is off. The scheduler never knows about OpenTelemetry.
+ */
+export function withOtel(sink: OtelSink | undefined, options: SchedulerOptions): SchedulerOptions {
+  if (!sink) return options;
+  const { router, onAttemptEnd, onTaskChange } = options;
+  return {
+    ...options,
+    router: router && timeRouting(router, (timing) => sink.routed(timing)),
+    onAttemptEnd(attempt) {
+      onAttemptEnd?.(attempt);
+      sink.attemptEnded(attempt);
+    },
+    onTaskChange(task) {
+      onTaskChange?.(task);
+      sink.taskChanged(task);
+    },
+  };
 }
