@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
+import { resolve } from "node:path";
 import { createDefaultConfig } from "../../src/config";
 import { startOtel, otelTargets } from "../../src/otel";
 import type { AttemptEnd } from "../../src/scheduler";
@@ -23,9 +24,17 @@ function task(overrides: Partial<Task>): Task {
   };
 }
 
-test("no endpoint: nothing is started", async () => {
+test("no endpoint: nothing is started and the OpenTelemetry SDK is never loaded", async () => {
   expect(otelTargets(otelConfig({}))).toBeUndefined();
-  expect(await startOtel(otelConfig({}), { log, serviceVersion: "0" })).toBeUndefined();
+  // In a fresh process: this one has loaded the SDK for the other tests. @opentelemetry/api does not count: prom-client loads it for its exemplars.
+  const script = `
+    const { startOtel } = await import(${JSON.stringify(resolve(import.meta.dir, "../../src/otel/index.ts"))});
+    await import(${JSON.stringify(resolve(import.meta.dir, "../../src/daemon/core.ts"))});
+    const { createDefaultConfig } = await import(${JSON.stringify(resolve(import.meta.dir, "../../src/config/index.ts"))});
+    const sink = await startOtel(createDefaultConfig().otel, { log: console, serviceVersion: "0" });
+    console.log(JSON.stringify({ sink: sink === undefined ? "none" : "started", loaded: Object.keys(require.cache).filter((path) => path.includes("@opentelemetry/") && !path.includes("@opentelemetry/api/")).length }));`;
+  const child = Bun.spawnSync([process.execPath, "-e", script], { stderr: "inherit" });
+  expect(JSON.parse(child.stdout.toString())).toEqual({ sink: "none", loaded: 0 });
   expect(otelTargets(otelConfig({ endpoint: "http://c:4318/" }))).toMatchObject({ metricsUrl: "http://c:4318/v1/metrics", tracesUrl: "http://c:4318/v1/traces" });
   expect(otelTargets(otelConfig({ tracesEndpoint: "http://t/x" }))).toMatchObject({ metricsUrl: undefined, tracesUrl: "http://t/x" });
 });
