@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { EngineSnapshot } from "../supervisor";
 import { engineStates } from "../supervisor/engine-state";
-import { stateGauge } from "./gauges";
+import { oncePerScrape, stateGauge } from "./gauges";
 import { processCpuSeconds, processRssBytes } from "./proc";
 
 const circuitStates = ["closed", "open", "half-open"] as const;
@@ -13,13 +13,7 @@ const engineLabels = ["role", "engine", "model"] as const;
  */
 export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[], now: () => number = performance.now.bind(performance)): void {
   const registers = [registry];
-  // One snapshot serves every gauge of a scrape: prom-client collects them one after another in the same tick.
-  let cached: { at: number; engines: EngineSnapshot[] } | undefined;
-  const current = () => {
-    const at = now();
-    if (!cached || at - cached.at > 100) cached = { at, engines: engines() };
-    return cached.engines;
-  };
+  const current = oncePerScrape(engines, now);
   const labelsOf = (engine: EngineSnapshot) => ({ role: engine.role, engine: engine.id, model: engine.model });
 
   const enumOf = (name: string, help: string, states: readonly string[], state: (engine: EngineSnapshot) => string) =>

@@ -37,3 +37,17 @@ export function stateGauge<Item>(
     },
   });
 }
+
+/**
+ * One read of a snapshot serves every collector of a scrape: prom-client
+ * calls them one after another, and a snapshot can cost (plugin stats sort
+ * their last 1,024 call times). 100 ms is far below any scrape interval.
+ */
+export function oncePerScrape<Value>(read: () => Value, now: () => number = performance.now.bind(performance)): () => Value {
+  let cached: { at: number; value: Value } | undefined;
+  return () => {
+    const at = now();
+    if (!cached || at - cached.at > 100) cached = { at, value: read() };
+    return cached.value;
+  };
+}
