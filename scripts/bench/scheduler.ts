@@ -2,7 +2,8 @@
  * Scheduler overhead: tasks per second through the whole daemon (HTTP API,
  * SQLite writes, dispatch, engine call) against an engine that answers at
  * once, next to p-queue doing the same bookkeeping in memory against the same
- * engine. Also the dequeue cost with 10,000 tasks queued.
+ * engine. Also the dequeue cost with 10,000 tasks queued, and the same load
+ * on a second daemon with metrics.enabled false: what metrics cost.
  *
  *   bun scripts/bench/scheduler.ts [--tasks 3000] [--concurrency 64] [--json]
  */
@@ -13,9 +14,10 @@ import { openStore } from "../../src/store";
 import { runClients, type ClientRun } from "./lib/clients";
 import { guardRun, tempDir, runGuarded } from "./lib/cleanup";
 import { memoryOf } from "./lib/processes";
+import { startInstantDaemon } from "./lib/instant-daemon";
 import { startInstantEngine } from "./lib/start-instant-engine";
 import { median } from "./lib/stats";
-import { assertBinary, createBenchHome } from "./lib/tale-home";
+import { assertBinary } from "./lib/tale-home";
 
 const { values } = parseArgs({ options: { tasks: { type: "string", default: "3000" }, concurrency: { type: "string", default: "64" }, json: { type: "boolean" } } });
 const tasks = Number(values.tasks);
@@ -88,27 +90,11 @@ async function main(): Promise<void> {
 
   const engine = await startInstantEngine();
   const cache = tempDir("tale-bench-cache-");
-  const home = createBenchHome({ cacheDir: cache.path });
-  const remote = { engine: "remote", baseUrl: engine.baseUrl, model: "instant", slots: concurrency };
-  await Bun.write(
-    join(home.home, "config.json"),
-    JSON.stringify({ models: { ux: remote, task: remote }, scheduler: { maxConcurrent: concurrency, maxQueued: tasks * 2 }, log: { level: "warn" } }),
-  );
-  await home.tale(["up"]);
-  await home.waitHealthy();
-  const { baseUrl, token, pid } = home.daemon();
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const daemonOptions = { cacheDir: cache.path, engineBaseUrl: engine.baseUrl, concurrency, maxQueued: tasks * 2 };
+  const daemon = await startInstantDaemon({ ...daemonOptions, metrics: true });
+  const { home, baseUrl, pid, headers } = daemon;
   const priorities = ["low", "normal", "high", "critical"];
-
-  const viaChat = async (index: number) => {
-    const response = await fetch(`${baseUrl}/v1/chat/completions`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ model: "ux", messages: [{ role: "user", content: `hi ${index}` }], max_tokens: 1, priority: priorities[index % 4] }),
-    });
-    if (!response.ok) throw new Error(await response.text());
-    await response.text();
-  };
+  const viaChat = daemon.chat;
   const viaTasks = async (index: number) => {
     const created = await fetch(`${baseUrl}/v1/tasks`, { method: "POST", headers, body: JSON.stringify({ prompt: `hi ${index}`, role: "ux", max_tokens: 1, priority: priorities[index % 4] }) });
     if (created.status !== 201) throw new Error(await created.text());
@@ -129,6 +115,7 @@ async function main(): Promise<void> {
   const baseline = await pQueueRun(engine.baseUrl);
   const memory = memoryOf(pid);
   const status = await home.status();
+  const metricsCost = await compareMetrics(daemon.chat, daemonOptions);
 
   const figures = {
     dequeueMicros: { depth100: shallow, depth10000: deep },
@@ -139,6 +126,7 @@ async function main(): Promise<void> {
     daemonRssMb: memory.rssMb,
     daemonPeakRssMb: memory.peakMb,
     lost: status.queue.queued + status.queue.running,
+    metricsOnOff: metricsCost,
   };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
@@ -155,9 +143,36 @@ async function main(): Promise<void> {
       row("p-queue in memory, same engine (baseline)", baseline),
       `  ratio daemon / p-queue                         ${figures.ratio.toFixed(2)}`,
       `  daemon RSS ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB) · left unfinished: ${figures.lost}`,
+      `  metrics on / off (chat completions, median of ${metricsCost.rounds} alternating rounds)  ${metricsCost.on.toFixed(0)} / ${metricsCost.off.toFixed(0)} tasks/s = ${metricsCost.ratio.toFixed(3)} (${lossLine(metricsCost.ratio)}; target ≤ 3% fewer)`,
       "",
     ].join("\n"),
   );
+}
+
+/** A ratio as the share of throughput metrics cost, or gave back when the machine's noise outweighs them. */
+function lossLine(ratio: number): string {
+  const percent = Math.abs(1 - ratio) * 100;
+  return ratio <= 1 ? `${percent.toFixed(1)}% fewer with metrics` : `${percent.toFixed(1)}% more with metrics: below this machine's noise`;
+}
+
+/**
+ * The same chat load on the metrics-on daemon and on a second one with
+ * metrics.enabled false, in alternating rounds so drift on a shared machine
+ * falls on both sides; the figure is the ratio of the medians.
+ */
+async function compareMetrics(metricsOn: (index: number) => Promise<void>, options: Omit<Parameters<typeof startInstantDaemon>[0], "metrics">) {
+  const off = await startInstantDaemon({ ...options, metrics: false });
+  log("metrics on vs off…");
+  await runClients(Math.min(500, tasks), concurrency, off.chat);
+  const rounds = 5;
+  const on: number[] = [];
+  const offRates: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    on.push((await runClients(tasks, concurrency, metricsOn)).perSecond);
+    offRates.push((await runClients(tasks, concurrency, off.chat)).perSecond);
+  }
+  await off.home.close();
+  return { rounds, on: median(on), off: median(offRates), ratio: median(on) / median(offRates) };
 }
 
 await runGuarded(main);
