@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireCommand } from "./promtool";
 import { freePort } from "./supervision";
 
 export interface PrometheusServer {
@@ -14,6 +15,7 @@ export interface PrometheusServer {
  * second with the bearer token read from a file, as a user would set it up.
  */
 export async function startPrometheus(options: { target: string; tokenFile: string }): Promise<PrometheusServer> {
+  requireCommand("prometheus");
   const folder = mkdtempSync(join(tmpdir(), "tale-prometheus-"));
   const configFile = join(folder, "prometheus.yml");
   writeFileSync(

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TokenReport } from "../../src/ledger";
@@ -158,6 +158,12 @@ describe("the metrics registry", () => {
       expect(text).toMatch(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} \\d`, "m"));
     }
     expect(text).toContain("tale_event_loop_lag_seconds_count");
+  });
+
+  test("docs/metrics.md lists exactly the metrics the registry exposes", async () => {
+    const exposed = [...(await metrics.scrape()).matchAll(/^# HELP (\S+) /gm)].map((match) => match[1]).sort();
+    const documented = [...readFileSync(join(import.meta.dir, "../../docs/metrics.md"), "utf8").matchAll(/^\| `(tale_\w+)` \|/gm)].map((match) => match[1]).sort();
+    expect(documented).toEqual(exposed);
   });
 
   test("no label is ever a task id or a prompt", async () => {
