@@ -14,6 +14,9 @@ import { withOtel, type OtelSink } from "../otel";
 import { checkReadiness, daemonMetrics } from "./observability";
 import type { Metrics } from "../metrics";
 import { toTaleError } from "../errors";
+import { rotationLimits } from "../logs/files";
+import type { LogLine } from "../logs/record";
+import { attemptEndLine, taskChangeLines } from "../logs/task-story";
 
 export interface CoreOptions {
   config: TaleConfig;
@@ -23,7 +26,7 @@ export interface CoreOptions {
   logDir: string;
   /** The daemon's own facts for `tale status`; the core adds engines and queue. */
   daemonStatus: () => StatusReport["daemon"];
-  log: { debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void };
+  log: { debug(message: string): void; info(message: string | LogLine): void; warn(message: string | LogLine): void; error(message: string): void };
   events: EventBus;
   plugins: DaemonPlugins;
   /** OpenTelemetry export; absent when it is off. */
@@ -46,7 +49,13 @@ export interface Core {
  */
 export function assembleCore(options: CoreOptions): Core {
   const { config, store, log } = options;
-  const supervisor = createSupervisor({ engines: options.engines, config, logDir: options.logDir, log: (message) => log.info(message) });
+  const supervisor = createSupervisor({
+    engines: options.engines,
+    config,
+    logDir: options.logDir,
+    logRotation: rotationLimits(config.log),
+    log: (message, fields) => log.info({ message, ...fields }),
+  });
   const { events, plugins } = options;
   const tokens = (reportOptions: TokenReportOptions = {}) =>
     buildTokenReport(store, defineCostWeights({ engines: supervisor.snapshot(), config: config.ledger }), reportOptions);
@@ -62,6 +71,7 @@ export function assembleCore(options: CoreOptions): Core {
     router: (input) => plugins.route(input),
     onAttemptEnd: (attempt) => {
       metrics?.attemptEnded(attempt);
+      log.info(attemptEndLine(attempt));
       // The ledger is bookkeeping: a failed write is logged, never a failed task.
       try {
         store.recordModelCall(modelCallOf(attempt));
@@ -73,10 +83,11 @@ export function assembleCore(options: CoreOptions): Core {
     },
     onTaskChange: (task) => {
       metrics?.taskChanged(task);
+      for (const line of taskChangeLines(task)) log.info(line);
       events.emit({ type: "task", at: Date.now(), task: taskEvent(task) });
     },
     onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),
-    log: (message) => log.info(message),
+    log: (message, fields) => log.info({ message, ...fields }),
   }));
 
   const api = createApi({

@@ -5,7 +5,8 @@ import type { TaleConfig } from "../config/types";
 import { toTaleError } from "../errors";
 import { resolveEngineModels } from "../models/resolve";
 import { openStore } from "../store";
-import { logFileReporter } from "../util/log-file-reporter";
+import { startDaemonLog } from "../logs/daemon-log";
+import { addSecret } from "../logs/secrets";
 import { taleVersion } from "../version";
 import { startOtel } from "../otel";
 import { EventBus } from "../telemetry/event-bus";
@@ -31,25 +32,27 @@ export interface RunDaemonOptions {
  */
 export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   const paths = homePaths();
-  // In the background stdout and stderr are the log file.
-  if (!process.stderr.isTTY) consola.setReporters([logFileReporter(process.stderr)]);
   const log = consola.withTag("daemon");
-  // A tagged logger copies the level when it is made: both must follow the config, or debug lines are lost.
-  const setLevel = (level: TaleConfig["log"]["level"]) => (consola.level = log.level = logLevels[level]);
+  const pluginLog = consola.withTag("plugin");
+  // A tagged logger copies the level when it is made: all must follow the config, or debug lines are lost.
+  const setLevel = (level: TaleConfig["log"]["level"]) => (consola.level = log.level = pluginLog.level = logLevels[level]);
   let cleanup: Array<() => void | Promise<void>> = [];
   try {
     prepareHome(paths);
+    const daemonLog = startDaemonLog(paths.daemonLog, [log, pluginLog]);
     cleanup.push(claimPidFile(paths.pidFile));
     const { config, sources } = await loadTaleConfig({ cwd: options.cwd ?? process.cwd(), home: paths.home, overrides: options.overrides });
     setLevel(config.log.level);
+    daemonLog.configure(config.log);
 
     const store = openStore({ path: paths.database });
     cleanup.push(() => store.close());
     const engines = await resolveEngineModels(config, paths.modelsDir);
     const token = ensureToken(paths.tokenFile);
+    addSecret(token);
 
     const events = new EventBus();
-    const plugins = await startPlugins({ config, log, alert: (alert) => events.emit(alert) });
+    const plugins = await startPlugins({ config, log: pluginLog, alert: (alert) => events.emit(alert) });
     cleanup.push(() => plugins.close());
     // Started before the scheduler and stopped after it has drained, so the last tasks' spans are flushed.
     const otel = await startOtel(config.otel, { log, serviceVersion: taleVersion });

@@ -7,6 +7,8 @@ export interface HomePaths {
   database: string;
   logDir: string;
   daemonLog: string;
+  /** A background daemon's stdout and stderr: its fatal startup line, a crash's trace; emptied at each start. */
+  daemonOutput: string;
   pidFile: string;
   /** Written once the API listens: pid, port and start time. */
   stateFile: string;
@@ -25,6 +27,7 @@ export function homePaths(home: string = resolveHome()): HomePaths {
     database: join(home, "tale.db"),
     logDir,
     daemonLog: join(logDir, "daemon.log"),
+    daemonOutput: join(logDir, "daemon.out"),
     pidFile: join(home, "tale.pid"),
     stateFile: join(home, "daemon.json"),
     tokenFile: join(home, "token"),

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { TaleError, toTaleError } from "../errors";
 import { selfCommand } from "../util/self-command";
 import { findFatalLine } from "./fatal-line";
@@ -28,14 +28,17 @@ export async function findDaemon(paths: HomePaths): Promise<DaemonConnection | u
   return (await answers(connection)) ? connection : undefined;
 }
 
-/** Starts `tale up --foreground` detached, logging to TALE_HOME/logs, and waits until its API answers. */
+/**
+ * Starts `tale up --foreground` detached and waits until its API answers.
+ * The daemon writes its own rotating log; its stdout and stderr go to
+ * daemon.out, where a failed start leaves its error for this function.
+ */
 export async function launchDaemon(options: LaunchOptions): Promise<DaemonConnection> {
   const { paths } = options;
-  const logOffset = fileSize(paths.daemonLog);
   let log: number;
   try {
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
-    log = openSync(paths.daemonLog, "a", 0o600);
+    log = openSync(paths.daemonOutput, "w", 0o600);
   } catch (error) {
     // A full or read-only TALE_HOME is the usual cause: say so (STORAGE) rather than crash as a bug.
     throw toTaleError(error, "STORAGE");
@@ -58,7 +61,7 @@ export async function launchDaemon(options: LaunchOptions): Promise<DaemonConnec
       const connection = await findDaemon(paths);
       if (connection) return connection;
     }
-    if (exited) throw startupFailure(paths, logOffset);
+    if (exited) throw startupFailure(paths);
     await Bun.sleep(25);
   }
   child.kill("SIGKILL");
@@ -88,8 +91,8 @@ async function answers(connection: Omit<DaemonConnection, "state"> & { state: Da
   }
 }
 
-function startupFailure(paths: HomePaths, logOffset: number): TaleError {
-  const text = readLogFrom(paths.daemonLog, logOffset);
+function startupFailure(paths: HomePaths): TaleError {
+  const text = readOutput(paths.daemonOutput);
   return (
     findFatalLine(text) ??
     new TaleError("DAEMON_UNAVAILABLE", "The tale daemon exited while starting.", {
@@ -99,19 +102,11 @@ function startupFailure(paths: HomePaths, logOffset: number): TaleError {
   );
 }
 
-function readLogFrom(file: string, offset: number): string {
+function readOutput(file: string): string {
   try {
-    return readFileSync(file).subarray(offset).toString("utf8");
+    return readFileSync(file, "utf8");
   } catch {
     return "";
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Role, TaleConfig } from "../config/types";
 import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
 import type { ChatMessage, ChatRequest, ChatUsage } from "../supervisor/chat-client";
+import type { LogFields } from "../logs/record";
 import type { EngineLease, EnginePool } from "./engine-pool";
 import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
@@ -67,7 +68,8 @@ export interface SchedulerOptions {
   onTaskChange?: (task: Task) => void;
   /** Something went wrong that no single caller sees, e.g. the watchdog freed a stuck slot. */
   onAlert?: (alert: SchedulerAlert) => void;
-  log?: (message: string) => void;
+  /** `fields` name the task and engine a line is about, so `tale logs --task` finds it. */
+  log?: (message: string, fields?: LogFields) => void;
 }
 
 export interface SchedulerAlert {
@@ -433,7 +435,12 @@ export class Scheduler {
       store.markRunning(queued.id, { role: queued.role as Role, engine: lease.engineId, model: lease.model, attempt, fallbackFrom, degraded: lease.degraded }),
     );
     // Never silent: the task records it, the log says it, and the user sees it with the answer.
-    if (fallbackFrom) this.options.log?.(`task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`);
+    if (fallbackFrom) {
+      this.options.log?.(`task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`, {
+        task: queued.id,
+        engine: lease.engineId,
+      });
+    }
     // Measured when the engine answers, before the task is written as finished, so it never exceeds the task's own latency.
     let endedAt = startedAt;
     // What the engine had generated when the attempt ended early: it was paid for, so it is booked.
@@ -493,7 +500,7 @@ export class Scheduler {
       this.retryAfter.set(id, { at: Date.now() + delay, engine: lease.engineId });
       setTimeout(() => this.pump(), delay).unref();
       this.events.emit(id, { type: "retry", attempt, error: error.toJSON() });
-      this.options.log?.(`task ${id} attempt ${attempt} failed with ${error.code}; retrying`);
+      this.options.log?.(`task ${id} attempt ${attempt} failed with ${error.code}; retrying`, { task: id, engine: lease.engineId });
       return "retried";
     }
     this.finish(id, { status: "failed", error, usage });

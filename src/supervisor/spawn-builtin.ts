@@ -3,7 +3,7 @@ import { isFailedLine, isReadyLine, type EngineReadyLine } from "../engine/proto
 import { fromSerialized, TaleError, type SerializedError } from "../errors";
 import { abortable } from "./abortable";
 import { superviseChild, type SupervisedChild } from "./child";
-import type { EngineLog } from "./engine-log";
+import { outputLogged, type EngineLog } from "./engine-log";
 import { createHealthProbe } from "./health";
 import { loopback, type EngineLauncher } from "./launcher";
 import { estimateBuiltinBytes, type MemoryBudget } from "./memory-budget";
@@ -30,8 +30,10 @@ export interface BuiltinLauncherOptions {
 
 /** An engine process in standby: llama.cpp loaded, waiting for `start` before it loads the model. */
 interface Standby {
-  proc: Bun.Subprocess<"pipe", "pipe", number>;
+  proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
   child: SupervisedChild;
+  /** Settles when everything the engine wrote to stderr is in its log. */
+  stderrLogged: Promise<void>;
 }
 
 export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher {
@@ -53,10 +55,11 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
   // silent pipe: its EOF is how the engine learns that the daemon is gone, so
   // it is only closed when stopping.
   const spawnStandby = (): Standby => {
-    const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: log.fd });
+    const proc = Bun.spawn(options.engineCommand(args), { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     proc.stdin.write(`${options.apiKey}\n`);
     void proc.stdin.flush();
-    return { proc, child: superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin }) };
+    const stderrLogged = log.drain(proc.stderr.getReader());
+    return { proc, child: superviseChild(proc, { engineId: options.engineId, group: false, stdin: proc.stdin }), stderrLogged };
   };
   /**
    * Loading node-llama-cpp and testing its binding is most of an engine's
@@ -82,7 +85,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         options.engineId,
         estimateBuiltinBytes({ modelPath: options.modelPath, contextSize: config.contextSize ?? defaults.contextSize, slots: config.slots ?? defaults.slots }),
       );
-      const { proc, child } = takeSpare() ?? spawnStandby();
+      const { proc, child, stderrLogged } = takeSpare() ?? spawnStandby();
       proc.stdin.write("start\n");
       void proc.stdin.flush();
       if (release) void child.exited.then(release);
@@ -92,6 +95,8 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         ready = await readReadyLine(proc.stdout, AbortSignal.any([signal, child.exitSignal]), log, options.engineId);
       } catch (error) {
         await child.stop(0);
+        // Its last words on stderr usually say why; the failure's hint quotes them.
+        await outputLogged(stderrLogged);
         throw error;
       }
       if (options.warmSpare && !signal.aborted) setSpare(spawnStandby());
@@ -102,7 +107,7 @@ export function builtinLauncher(options: BuiltinLauncherOptions): EngineLauncher
         baseUrl: `${origin}/v1`,
         parameters: ready.parameters,
         health: createHealthProbe({ urls: [`${origin}/health`], headers: { authorization: `Bearer ${options.apiKey}` }, timeoutMs: options.healthTimeoutMs }),
-        exited: child.exited,
+        exited: child.exited.then(async (info) => (await outputLogged(stderrLogged), info)),
         stop: child.stop,
       };
     },
@@ -135,11 +140,10 @@ async function readReadyLine(stdout: ReadableStream<Uint8Array>, signal: AbortSi
         throw new TaleError("ENGINE_START_FAILED", `Engine ${engineId} could not start: ${reported.message}`, { hint: reported.hint, cause: reported });
       }
       if (isReadyLine(parsed)) {
-        if (buffered) log.append(buffered);
-        void drainToLog(() => reader.read(), decoder, log);
+        void log.drain(reader, buffered);
         return parsed;
       }
-      log.append(`${line}\n`);
+      log.line(line);
     }
   }
 }
@@ -149,17 +153,5 @@ function parseLine(line: string): unknown {
     return JSON.parse(line);
   } catch {
     return undefined;
-  }
-}
-
-async function drainToLog(read: () => Promise<{ value?: Uint8Array; done: boolean }>, decoder: TextDecoder, log: EngineLog): Promise<void> {
-  try {
-    while (true) {
-      const { value, done } = await read();
-      if (done) return;
-      log.append(decoder.decode(value, { stream: true }));
-    }
-  } catch {
-    // The stream errors when the engine dies; its exit is handled elsewhere.
   }
 }

@@ -1,7 +1,7 @@
 import type { ProcessEngineConfig } from "../config/types";
 import { TaleError } from "../errors";
 import { superviseChild } from "./child";
-import type { EngineLog } from "./engine-log";
+import { outputLogged, type EngineLog } from "./engine-log";
 import { createHealthProbe, waitUntilHealthy } from "./health";
 import { loopback, type EngineLauncher } from "./launcher";
 
@@ -25,7 +25,8 @@ export function processLauncher(options: ProcessLauncherOptions): EngineLauncher
   return {
     async launch({ signal, onSpawn }) {
       assertPortFree(config.port, engineId);
-      const proc = spawn(argv, { ...process.env, ...config.env }, log, engineId);
+      const proc = spawn(argv, { ...process.env, ...config.env }, engineId);
+      const outputDone = Promise.all([log.drain(proc.stdout.getReader()), log.drain(proc.stderr.getReader())]).then(() => {});
       // Its own process group, so a server's workers die with it.
       const child = superviseChild(proc, { engineId, group: true });
       onSpawn(child.killNow);
@@ -34,6 +35,7 @@ export function processLauncher(options: ProcessLauncherOptions): EngineLauncher
         await waitUntilHealthy(health, AbortSignal.any([signal, child.exitSignal]), options.readyPollMs ?? 100);
       } catch (error) {
         await child.stop(0);
+        await outputLogged(outputDone);
         throw error;
       }
       return {
@@ -41,7 +43,7 @@ export function processLauncher(options: ProcessLauncherOptions): EngineLauncher
         port: config.port,
         baseUrl: `${origin}/v1`,
         health,
-        exited: child.exited,
+        exited: child.exited.then(async (info) => (await outputLogged(outputDone), info)),
         stop: child.stop,
       };
     },
@@ -53,9 +55,10 @@ export function commandArgs(command: string | string[], port: number): string[] 
   return parts.map((part) => part.replaceAll("{port}", String(port)));
 }
 
-function spawn(argv: string[], env: Record<string, string | undefined>, log: EngineLog, engineId: string) {
+function spawn(argv: string[], env: Record<string, string | undefined>, engineId: string) {
   try {
-    return Bun.spawn(argv, { detached: true, stdin: "ignore", stdout: log.fd, stderr: log.fd, env });
+    // Output comes through pipes so the daemon can write (and rotate) the log file; see engine-log.ts.
+    return Bun.spawn(argv, { detached: true, stdin: "ignore", stdout: "pipe", stderr: "pipe", env });
   } catch (error) {
     // A missing or non-executable program is a config mistake no restart fixes.
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,10 +1,15 @@
 import { basename } from "node:path";
 import { consola } from "consola";
 import { createHooks, type Hookable } from "hookable";
+import { createDefaultConfig } from "../config/defaults";
 import type { BuiltinEngineConfig, EngineConfig, Role, TaleConfig } from "../config/types";
 import { TaleError } from "../errors";
 import { createMemoryBudget } from "./memory-budget";
 import { newSecret } from "../util/bearer";
+import { rotationLimits } from "../logs/files";
+import type { LogFields } from "../logs/record";
+import type { RotationLimits } from "../logs/rotating-file";
+import { addSecret } from "../logs/secrets";
 import { selfCommand } from "../util/self-command";
 import { defineBackoffPolicy } from "./backoff";
 import { defaultCrashLimit, type CrashLimit } from "./crash-window";
@@ -37,6 +42,8 @@ export interface SupervisorOptions {
   engines?: Record<Role, EngineConfig[]>;
   /** Each engine process appends its output to `engine-<id>.log` here. */
   logDir: string;
+  /** When engine logs rotate; log.maxFileMb and log.keepFiles's defaults when absent. */
+  logRotation?: RotationLimits;
   /** How to start `tale engine …`; defaults to this program itself. */
   engineCommand?: (args: string[]) => string[];
   /** Overrides supervisor.crashLoopCount and supervisor.crashLoopWindowMs. */
@@ -47,8 +54,8 @@ export interface SupervisorOptions {
   healthTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL on stop. Default 2 s. */
   stopGraceMs?: number;
-  /** Receives one line per state change, crash and restart. Never given secrets. */
-  log?: (message: string) => void;
+  /** Receives one line per state change, crash and restart, with the engine it is about. Never given secrets. */
+  log?: (message: string, fields?: LogFields) => void;
 }
 
 export interface SupervisorHooks {
@@ -80,9 +87,10 @@ const defaultSlots = { process: 1, remote: 4 } as const;
 
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   const { config } = options;
-  const report = options.log ?? ((message: string) => consola.withTag("supervisor").info(message));
+  const report = options.log ?? ((message: string, fields?: LogFields) => consola.withTag("supervisor").info({ message, ...fields }));
   const hooks = createHooks<SupervisorHooks>();
   const healthTimeoutMs = options.healthTimeoutMs ?? Math.min(2000, config.supervisor.healthIntervalMs);
+  const logRotation = options.logRotation ?? rotationLimits(createDefaultConfig().log);
   const budgetMb = config.supervisor.memoryBudgetMb ?? 0;
   const budget = budgetMb > 0 ? createMemoryBudget(budgetMb * 1_048_576) : undefined;
 
@@ -93,7 +101,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       .catch((error: unknown) => report(`A ${name} hook failed: ${error instanceof Error ? error.message : String(error)}`));
   const listeners: EngineHandleListeners = {
     onState(handle, previous) {
-      report(`Engine ${handle.id}: ${previous} -> ${handle.state}`);
+      report(`Engine ${handle.id}: ${previous} -> ${handle.state}`, { engine: handle.id });
       emit("engine:state", handle.snapshot(), previous);
       emit("engine:capacity", handle.role);
     },
@@ -106,11 +114,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     switch (engine.engine) {
       case "builtin": {
         const modelPath = builtinModelPath(role, engine);
-        const engineLog = openEngineLog(options.logDir, id);
+        const engineLog = openEngineLog(options.logDir, id, logRotation);
         engineLogs.push(engineLog);
         const slots = engine.slots ?? config.builtin.slots;
         // One key per engine, kept across its restarts; only this daemon ever holds it.
         const apiKey = newSecret();
+        addSecret(apiKey);
         const handle = new EngineHandle({ id, role, kind: "builtin", model: basename(modelPath, ".gguf"), slots, apiKey }, listeners);
         return {
           handle,
@@ -131,7 +140,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         };
       }
       case "process": {
-        const engineLog = openEngineLog(options.logDir, id);
+        const engineLog = openEngineLog(options.logDir, id, logRotation);
         engineLogs.push(engineLog);
         const model = engine.model ?? basename(commandArgs(engine.command, engine.port)[0] ?? id);
         return {
@@ -142,6 +151,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       }
       case "remote": {
         const apiKey = remoteApiKey(engine, id);
+        addSecret(apiKey);
         const slots = engine.slots ?? defaultSlots.remote;
         const handle = new EngineHandle({ id, role, kind: "remote", model: engine.model, slots, apiKey }, listeners);
         handle.endpointBreaker = createEndpointBreaker(id, {
@@ -149,10 +159,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
           cooldownMs: circuit.cooldownMs,
           onOpen(error) {
             handle.lastError = error;
-            report(error.message);
+            report(error.message, { engine: id });
           },
           onClose() {
-            report(`Engine ${id} answered its trial request; circuit closed.`);
+            report(`Engine ${id} answered its trial request; circuit closed.`, { engine: id });
             emit("engine:capacity", role);
           },
         });
@@ -181,7 +191,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   let runners: EngineRunner[];
   try {
     runners = engineSpecs(options.engines ?? config.models).map(
-      (spec) => new EngineRunner({ ...prepare(spec), timing, backoff, circuit, report }),
+      (spec) => new EngineRunner({ ...prepare(spec), timing, backoff, circuit, report: (message) => report(message, { engine: spec.id }) }),
     );
   } catch (error) {
     for (const engineLog of engineLogs) engineLog.close();
@@ -233,7 +243,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     markCrashed(engine, error) {
       const runner = runners.find((candidate) => candidate.handle === engine || candidate.handle.id === engine);
       if (!runner) return;
-      report(`Engine ${runner.handle.id} was reported broken (${error.message}); checking it now.`);
+      report(`Engine ${runner.handle.id} was reported broken (${error.message}); checking it now.`, { engine: runner.handle.id });
       runner.checkNow();
     },
   };

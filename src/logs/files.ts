@@ -1,0 +1,16 @@
+import { join } from "node:path";
+import type { TaleConfig } from "../config/types";
+import type { RotationLimits } from "./rotating-file";
+
+/** Where each part logs, under TALE_HOME/logs; `tale logs` reads the same names. */
+export const daemonLogName = "daemon.log";
+export const engineLogName = (engineId: string) => `engine-${engineId}.log`;
+export const engineLogPattern = /^engine-(.+)\.log$/;
+
+export function engineLogPath(logDir: string, engineId: string): string {
+  return join(logDir, engineLogName(engineId));
+}
+
+export function rotationLimits(log: Pick<TaleConfig["log"], "maxFileMb" | "keepFiles">): RotationLimits {
+  return { maxBytes: Math.max(1024, Math.round(log.maxFileMb * 1_048_576)), keepFiles: log.keepFiles };
+}
