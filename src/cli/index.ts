@@ -20,6 +20,7 @@ export const rootCommand = defineCommand({
     models: () => import("./commands/models").then((m) => m.default),
     explain: () => import("./commands/explain").then((m) => m.default),
     tokens: () => import("./commands/tokens").then((m) => m.default),
+    logs: () => import("./commands/logs").then((m) => m.default),
     "stress-test": () => import("./commands/stress-test").then((m) => m.default),
     plugin: () => import("./commands/plugin").then((m) => m.default),
     engine: () => import("./commands/engine").then((m) => m.default),

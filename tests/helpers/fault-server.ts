@@ -7,7 +7,8 @@
  */
 export type Fault =
   | { kind: "ok"; text?: string }
-  | { kind: "status"; status: number; retryAfter?: string }
+  /** `echoKey`: the error message quotes the Authorization header, as careless upstreams do. */
+  | { kind: "status"; status: number; retryAfter?: string; echoKey?: boolean }
   /** Headers sent, then silence until the server stops or the client gives up. */
   | { kind: "hang" }
   /** A 200 stream whose second event is not JSON. */
@@ -72,7 +73,8 @@ export function startFaultServer(): FaultServer {
       switch (fault.kind) {
         case "status": {
           const headers: Record<string, string> = fault.retryAfter ? { "retry-after": fault.retryAfter } : {};
-          return Response.json({ error: { message: `fault injector: HTTP ${fault.status}` } }, { status: fault.status, headers });
+          const echo = fault.echoKey ? `; you sent ${request.headers.get("authorization")}` : "";
+          return Response.json({ error: { message: `fault injector: HTTP ${fault.status}${echo}` } }, { status: fault.status, headers });
         }
         case "hang":
           return sse(hang());
