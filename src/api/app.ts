@@ -59,7 +59,7 @@ export function createApi(options: ApiOptions): Hono {
   }
   app.get("/v1/status", (c) => c.json(options.status()));
   app.route("/v1/tasks", tasksRoutes(options.scheduler));
-  app.route("/v1/chat", chatRoutes(options.agent));
+  app.route("/v1/chat", chatRoutes(options.agent, (error) => options.metrics?.refused(error.code)));
   app.route("/v1/events", eventsRoutes(options.events));
   app.route("/v1/tokens", tokensRoutes(options.tokens));
   app.get("/v1/plugins", (c) => c.json(options.plugins()));

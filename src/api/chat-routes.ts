@@ -8,8 +8,12 @@ import { parseBody, queryCount, readJson } from "./validate";
 const sessionName = /^[\w.-]{1,64}$/;
 const turnSchema = v.strictObject({ content: v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty")) });
 
-/** `tale chat`: turns stream back as server-sent events named after the agent's events. */
-export function chatRoutes(agent: ChatAgent): Hono {
+/**
+ * `tale chat`: turns stream back as server-sent events named after the agent's
+ * events. An error inside a turn is an event of the stream, not an HTTP
+ * answer, so the app's error handler never sees it: `streamError` does.
+ */
+export function chatRoutes(agent: ChatAgent, streamError?: (error: TaleError) => void): Hono {
   const app = new Hono();
 
   app.get("/sessions", (c) => c.json({ sessions: agent.sessions() }));
@@ -32,8 +36,10 @@ export function chatRoutes(agent: ChatAgent): Hono {
           signal: abort.signal,
           onEvent: (event) => void stream.writeSSE({ event: event.type, data: JSON.stringify(event) }),
         });
-      } catch (error) {
-        await stream.writeSSE({ event: "error", data: JSON.stringify(toTaleError(error).toJSON()) });
+      } catch (thrown) {
+        const error = toTaleError(thrown);
+        streamError?.(error);
+        await stream.writeSSE({ event: "error", data: JSON.stringify(error.toJSON()) });
       }
       await stream.writeSSE({ event: "done", data: "{}" });
     });
