@@ -55,7 +55,7 @@ async function perRequestOverhead(cacheDir: string) {
 /** Microseconds of registry work per task, as the scheduler's callbacks drive it for a task that succeeds at its first attempt. */
 function inProcessMicros(): number {
   const tokens = { since: null, totals: { byRole: [], byDay: [], byModel: [] }, savings: { actual: 0, baseline: 0, percent: null, baselineModel: null, weights: {}, formula: "", notes: [] } };
-  const metrics = createMetrics({ engines: () => [], plugins: () => [], tokens: () => tokens, queued: [], home: tmpdir(), databasePath: `${tmpdir()}/none.db` });
+  const metrics = createMetrics({ engines: () => [], plugins: () => [], tokens: () => tokens, queued: () => [], home: tmpdir(), databasePath: `${tmpdir()}/none.db` });
   const labels = { role: "ux", engine: "ux-0", model: "instant", priority: 0, routedBy: "plugin:router", queueWaitMs: 3, ttftMs: 5, totalMs: 9 } as const;
   const states = (id: string) =>
     (["queued", "running", "succeeded"] as const).map((status) => ({ ...labels, id, status, attempts: status === "queued" ? 0 : 1 }) as unknown as Task);

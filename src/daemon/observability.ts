@@ -23,7 +23,7 @@ export function daemonMetrics(options: ObservabilityOptions): Metrics | undefine
     engines: options.engines,
     plugins: () => options.plugins.snapshot().plugins,
     tokens: options.tokens,
-    queued: options.store.queuedTasks(),
+    queued: () => options.store.queuedTasks(),
     // The database lives in TALE_HOME, whatever TALE_HOME is.
     home: dirname(options.store.path),
     databasePath: options.store.path,

@@ -15,8 +15,8 @@ export interface MetricsSources extends SystemSources {
   engines: () => EngineSnapshot[];
   plugins: () => PluginSnapshot[];
   tokens: () => TokenReport;
-  /** Tasks already queued when the daemon started (left by the previous one). */
-  queued: readonly Task[];
+  /** Tasks queued now: read once, at the first scrape, for the work a previous daemon left. */
+  queued: () => readonly Task[];
 }
 
 /**

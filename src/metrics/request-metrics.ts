@@ -17,7 +17,7 @@ export interface RequestMetrics {
  * role). Names mirror vLLM's where the meaning is the same; a task's time
  * counts from its submission, as a vLLM request's does from its arrival.
  */
-export function requestMetrics(registry: Registry, options: { queued: readonly Task[]; now?: () => number }): RequestMetrics {
+export function requestMetrics(registry: Registry, options: { queued: () => readonly Task[]; now?: () => number }): RequestMetrics {
   const now = options.now ?? Date.now;
   const registers = [registry];
   const requests = new Counter({
@@ -78,14 +78,21 @@ export function requestMetrics(registry: Registry, options: { queued: readonly T
 
   // Queued and running tasks, so the gauges below cost a walk over live work (bounded by scheduler.maxQueued) and no query.
   const active = new Map<string, { status: "queued" | "running"; band: string; role: string }>();
-  // Work a previous daemon left queued was admitted then, not now.
-  for (const task of options.queued) active.set(task.id, { status: "queued", band: priorityBand(task.priority), role: task.role ?? "none" });
+  // Work a previous daemon left queued (or running: the scheduler re-queues it on start, telling no one) was admitted
+  // then, not now. Read at the first scrape, after that re-queueing; tasks heard of since keep what they told.
+  let seeded = false;
+  const seed = () => {
+    if (seeded) return;
+    seeded = true;
+    for (const task of options.queued()) if (!active.has(task.id)) active.set(task.id, { status: "queued", band: priorityBand(task.priority), role: task.role ?? "none" });
+  };
   new Gauge({
     name: "tale_num_requests_waiting",
     help: "Tasks waiting in the queue, by priority band (vllm:num_requests_waiting).",
     labelNames: ["priority"],
     registers,
     collect() {
+      seed();
       this.reset();
       for (const band of ["low", "normal", "high", "critical"]) this.set({ priority: band }, 0);
       for (const task of active.values()) if (task.status === "queued") this.inc({ priority: task.band });
@@ -97,6 +104,7 @@ export function requestMetrics(registry: Registry, options: { queued: readonly T
     labelNames: ["role"],
     registers,
     collect() {
+      seed();
       this.reset();
       for (const task of active.values()) if (task.status === "running") this.inc({ role: task.role });
     },

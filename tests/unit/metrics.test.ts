@@ -73,7 +73,7 @@ describe("the metrics registry", () => {
     engines: () => [engine("ux-0", "ux", { sparePid: process.pid }), engine("task-0", "task", { state: "failed", circuit: "open", pid: null })],
     plugins: () => [plugin],
     tokens: () => tokens,
-    queued: [task({ id: "t_old", priority: 100 })],
+    queued: () => [task({ id: "t_old", priority: 100 })],
     home,
     databasePath: join(home, "tale.db"),
   });
