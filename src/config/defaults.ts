@@ -37,7 +37,7 @@ export function createDefaultConfig(): TaleConfig {
       fallback: {},
     },
     log: { level: "info", maxFileMb: 10, keepFiles: 5 },
-    otel: { endpoint: "", metricsEndpoint: "", tracesEndpoint: "", headers: {}, exportIntervalMs: 10_000, serviceName: "tale" },
+    otel: { endpoint: "", metricsEndpoint: "", tracesEndpoint: "", headers: {}, exportIntervalMs: 10_000, serviceName: "tale", traceSampleRatio: 1 },
     plugins: [],
     pluginRuntime: {
       callTimeoutMs: 50,

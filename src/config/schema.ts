@@ -102,6 +102,7 @@ export const sectionSchemas = {
     headers: v.record(text, v.string()),
     exportIntervalMs: atLeast(100),
     serviceName: text,
+    traceSampleRatio: v.pipe(v.number(), v.minValue(0, "a number from 0 to 1"), v.maxValue(1, "a number from 0 to 1")),
   }),
   plugins: v.array(
     v.strictObject({

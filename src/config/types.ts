@@ -162,6 +162,8 @@ export interface TaleConfig {
     exportIntervalMs: number;
     /** The service.name resource attribute. */
     serviceName: string;
+    /** Share of tasks traced, 0 to 1: tracing costs about 50 µs of CPU per task, which a busy daemon may not want to spend on every task. */
+    traceSampleRatio: number;
   };
   /** WebAssembly policy plugins; a plugin handling task:route replaces the built-in router plugin. */
   plugins: PluginConfig[];

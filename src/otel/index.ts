@@ -26,6 +26,7 @@ export interface OtelTargets {
   headers: Record<string, string>;
   exportIntervalMs: number;
   serviceName: string;
+  traceSampleRatio: number;
 }
 
 /** As the OpenTelemetry specification resolves them: a signal's own URL as is, else the base endpoint plus /v1/<signal>. */
@@ -34,7 +35,8 @@ export function otelTargets(config: TaleConfig["otel"]): OtelTargets | undefined
   const metricsUrl = config.metricsEndpoint || (base ? `${base}/v1/metrics` : undefined);
   const tracesUrl = config.tracesEndpoint || (base ? `${base}/v1/traces` : undefined);
   if (!metricsUrl && !tracesUrl) return undefined;
-  return { metricsUrl, tracesUrl, headers: config.headers, exportIntervalMs: config.exportIntervalMs, serviceName: config.serviceName };
+  const { headers, exportIntervalMs, serviceName, traceSampleRatio } = config;
+  return { metricsUrl, tracesUrl, headers, exportIntervalMs, serviceName, traceSampleRatio };
 }
 
 /**

@@ -12,7 +12,7 @@ afterEach(() => rmSync(home, { recursive: true, force: true }));
 const load = (env: Record<string, string> = {}) => loadTaleConfig({ home, cwd: home, env }).then((loaded) => loaded.config.otel);
 
 test("export is off by default", async () => {
-  expect(await load()).toEqual({ endpoint: "", metricsEndpoint: "", tracesEndpoint: "", headers: {}, exportIntervalMs: 10_000, serviceName: "tale" });
+  expect(await load()).toEqual({ endpoint: "", metricsEndpoint: "", tracesEndpoint: "", headers: {}, exportIntervalMs: 10_000, serviceName: "tale", traceSampleRatio: 1 });
 });
 
 test("the standard OTEL_* variables set the otel section, above the config file", async () => {
@@ -31,6 +31,7 @@ test("the standard OTEL_* variables set the otel section, above the config file"
     headers: { "x-from-file": "a", "api-key": "s=cret", "x-team": "ml" },
     exportIntervalMs: 2500,
     serviceName: "tale-prod",
+    traceSampleRatio: 1,
   });
 });
 

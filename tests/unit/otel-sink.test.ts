@@ -92,6 +92,17 @@ test("a retried task: one trace with route, two queue waits and two attempt span
   expect(log.warnings).toEqual([]);
 });
 
+test("traceSampleRatio 0 traces no task and still counts every one in the metrics", async () => {
+  receiver = startOtlpReceiver();
+  const sink = (await startOtel(otelConfig({ endpoint: receiver.endpoint, traceSampleRatio: 0 }), { log, serviceVersion: "0" }))!;
+  const now = Date.now();
+  sink.taskChanged(task({ createdAt: now }));
+  sink.taskChanged(task({ createdAt: now, status: "cancelled", finishedAt: now + 1, totalMs: 1 }));
+  await sink.shutdown();
+  expect(receiver.spans()).toEqual([]);
+  expect(receiver.metrics().map((metric) => metric.name)).toContain("gen_ai.server.request.duration");
+});
+
 test("an unreachable collector is logged once per signal, without its headers, and never throws", async () => {
   const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
   const endpoint = `http://127.0.0.1:${closed.port}`;
