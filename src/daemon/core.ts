@@ -16,7 +16,7 @@ import type { Metrics } from "../metrics";
 import { toTaleError } from "../errors";
 import { rotationLimits } from "../logs/files";
 import type { LogLine } from "../logs/record";
-import { attemptEndLine, taskChangeLines } from "../logs/task-story";
+import { attemptEndLine, attemptLevel, taskChangeLines, taskLevel } from "../logs/task-story";
 
 export interface CoreOptions {
   config: TaleConfig;
@@ -54,7 +54,7 @@ export function assembleCore(options: CoreOptions): Core {
     config,
     logDir: options.logDir,
     logRotation: rotationLimits(config.log),
-    log: (message, fields) => log.info({ message, ...fields }),
+    log: (message, fields, level = "info") => log[level]({ message, ...fields }),
   });
   const { events, plugins } = options;
   const tokens = (reportOptions: TokenReportOptions = {}) =>
@@ -71,7 +71,7 @@ export function assembleCore(options: CoreOptions): Core {
     router: (input) => plugins.route(input),
     onAttemptEnd: (attempt) => {
       metrics?.attemptEnded(attempt);
-      log.info(attemptEndLine(attempt));
+      log[attemptLevel(attempt)](attemptEndLine(attempt));
       // The ledger is bookkeeping: a failed write is logged, never a failed task.
       try {
         store.recordModelCall(modelCallOf(attempt));
@@ -83,7 +83,7 @@ export function assembleCore(options: CoreOptions): Core {
     },
     onTaskChange: (task) => {
       metrics?.taskChanged(task);
-      for (const line of taskChangeLines(task)) log.info(line);
+      for (const line of taskChangeLines(task)) log[taskLevel(task)](line);
       events.emit({ type: "task", at: Date.now(), task: taskEvent(task) });
     },
     onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),

@@ -27,6 +27,15 @@ export function taskChangeLines(task: Task): LogLine[] {
   }
 }
 
+/** A task that failed or ran out of time is a warning; so is an attempt that did not succeed. */
+export function taskLevel(task: Task): "info" | "warn" {
+  return task.status === "failed" || task.status === "timed_out" ? "warn" : "info";
+}
+
+export function attemptLevel(end: AttemptEnd): "info" | "warn" {
+  return end.outcome === "failed" || end.outcome === "retried" || end.outcome === "timed_out" ? "warn" : "info";
+}
+
 export function attemptEndLine(end: AttemptEnd): LogLine {
   const code = end.errorCode ? ` with ${end.errorCode}` : "";
   const tokens = `${end.usage.promptTokens}+${end.usage.completionTokens} tokens`;

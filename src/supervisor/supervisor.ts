@@ -54,8 +54,8 @@ export interface SupervisorOptions {
   healthTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL on stop. Default 2 s. */
   stopGraceMs?: number;
-  /** Receives one line per state change, crash and restart, with the engine it is about. Never given secrets. */
-  log?: (message: string, fields?: LogFields) => void;
+  /** Receives one line per state change, crash and restart, with the engine it is about; an engine going down is a warning. Never given secrets. */
+  log?: (message: string, fields?: LogFields, level?: "info" | "warn") => void;
 }
 
 export interface SupervisorHooks {
@@ -87,7 +87,7 @@ const defaultSlots = { process: 1, remote: 4 } as const;
 
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   const { config } = options;
-  const report = options.log ?? ((message: string, fields?: LogFields) => consola.withTag("supervisor").info({ message, ...fields }));
+  const report = options.log ?? ((message: string, fields?: LogFields, level: "info" | "warn" = "info") => consola.withTag("supervisor")[level]({ message, ...fields }));
   const hooks = createHooks<SupervisorHooks>();
   const healthTimeoutMs = options.healthTimeoutMs ?? Math.min(2000, config.supervisor.healthIntervalMs);
   const logRotation = options.logRotation ?? rotationLimits(createDefaultConfig().log);
@@ -101,7 +101,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       .catch((error: unknown) => report(`A ${name} hook failed: ${error instanceof Error ? error.message : String(error)}`));
   const listeners: EngineHandleListeners = {
     onState(handle, previous) {
-      report(`Engine ${handle.id}: ${previous} -> ${handle.state}`, { engine: handle.id });
+      const down = handle.state === "crashed" || handle.state === "unhealthy" || handle.state === "failed";
+      report(`Engine ${handle.id}: ${previous} -> ${handle.state}`, { engine: handle.id }, down ? "warn" : "info");
       emit("engine:state", handle.snapshot(), previous);
       emit("engine:capacity", handle.role);
     },

@@ -79,6 +79,8 @@ describe("tale logs", () => {
     // In time order: queued first, the final state after the retry.
     expect(messages.findIndex((message) => /queued \(asked/.test(message))).toBe(0);
     expect(messages.findIndex((message) => /retrying/.test(message))).toBeLessThan(messages.findIndex((message) => /succeeded after 2/.test(message)));
+    // Only what went wrong, with --level.
+    expect((await logs(["--task", task.id, "--level", "warn"])).map((line) => line.message)).toEqual([expect.stringMatching(/attempt 1 on remote-\S+ retried/)]);
     // The same lines in the terminal format, and the daemon's and engine's lines merged around them.
     const text = await tale.run(["logs", "--task", task.id]);
     expect(text.stdout).toContain(`task ${task.id} queued`);
@@ -115,6 +117,8 @@ describe("tale logs", () => {
       await waitFor(() => seen.some((line) => line.engine === "ux-0" && line.component === "daemon" && /-> healthy/.test(line.message) && line.time > killedAt), 15_000, "ux-0 healthy again");
       await waitFor(() => seen.some((line) => line.component === "engine" && line.engine === "ux-0" && line.message.startsWith("Serving ux-0") && line.time > killedAt), 5_000, "the new engine's own line");
       expect(statSync(daemonLog).ino).not.toBe(inodeBefore);
+      const warnings = await logs(["--level", "warn", "--engine", "ux-0", "--since", "1m"]);
+      expect(warnings.some((line) => /Engine ux-0: healthy -> crashed/.test(line.message) && line.time > killedAt)).toBe(true);
     } finally {
       follower.kill("SIGINT");
       expect(await follower.exited).toBe(0);

@@ -39,7 +39,7 @@ export default defineCommand({
     const { records, positions } = readLogs(logDir, filter);
     print(records.slice(Math.max(0, records.length - limit)));
     if (!args.follow) {
-      if (records.length === 0 && !args.json) process.stderr.write(`No log lines${filter.task ? ` for task ${filter.task}` : ""} in ${logDir}.\n`);
+      if (records.length === 0 && !args.json) process.stderr.write(`No${Object.keys(filter).length ? " matching" : ""} log lines in ${logDir}.\n`);
       return;
     }
     const follower = followLogs(logDir, filter, positions, print);
