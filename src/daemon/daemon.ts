@@ -55,6 +55,8 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const plugins = await startPlugins({ config, log: pluginLog, alert: (alert) => events.emit(alert) });
     cleanup.push(() => plugins.close());
     // Started before the scheduler and stopped after it has drained, so the last tasks' spans are flushed.
+    // Export headers usually carry a collector's API key: masked in the logs like the token.
+    for (const value of Object.values(config.otel.headers)) addSecret(value);
     const otel = await startOtel(config.otel, { log, serviceVersion: taleVersion });
     if (otel) cleanup.push(() => otel.shutdown());
     const startedAt = Date.now();
