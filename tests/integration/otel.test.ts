@@ -116,3 +116,32 @@ test("GenAI metrics and one trace per task reach an OTLP/HTTP receiver; a retrie
   const logDir = join(tale.home, "logs");
   for (const file of readdirSync(logDir)) expect(readFileSync(join(logDir, file), "utf8")).not.toContain(canaryHeader);
 });
+
+test("an unreachable collector: tasks run, the failure is logged once per signal, and tale down is not held up", async () => {
+  const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const endpoint = `http://127.0.0.1:${closed.port}`;
+  closed.stop(true);
+  faults = startFaultServer();
+  tale = createTaleHome({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${canaryHeader}` });
+  const remote = { engine: "remote", baseUrl: faults.baseUrl, model: "fault-injector", slots: 4 };
+  writeFileSync(join(tale.home, "config.json"), JSON.stringify({ models: { ux: remote, task: remote }, pluginRuntime: { builtinRouter: false }, otel: { exportIntervalMs: 200 } }));
+  expect((await tale.run(["up"])).exitCode).toBe(0);
+  for (let index = 0; index < 3; index++) expect(JSON.parse((await tale.run(["submit", `hello ${index}`, "--json"])).stdout).status).toBe("succeeded");
+
+  const daemonLog = join(tale.home, "logs", "daemon.log");
+  const failures = () => readFileSync(daemonLog, "utf8").split("\n").filter((line) => line.includes("OpenTelemetry export of"));
+  // The exporter retries for up to its 5 s timeout before it calls an export failed.
+  const deadline = Date.now() + 15_000;
+  while (failures().length < 2 && Date.now() < deadline) await Bun.sleep(200);
+  await Bun.sleep(1_000);
+  // Dozens of metric exports failed by now: one warning per signal.
+  expect(failures()).toHaveLength(2);
+  expect(failures().join("\n")).toContain(endpoint);
+
+  const started = Date.now();
+  expect((await tale.run(["down"])).exitCode).toBe(0);
+  console.log(`tale down with an unreachable collector: ${Date.now() - started} ms`);
+  expect(Date.now() - started).toBeLessThan(8_000);
+  const logDir = join(tale.home, "logs");
+  for (const file of readdirSync(logDir)) expect(readFileSync(join(logDir, file), "utf8")).not.toContain(canaryHeader);
+});
