@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readLogs } from "../../../src/logs/reader";
 import type { BenchHome } from "./tale-home";
 
 /** How the daemon's plugins fared in a run: call times over their last 1,024 calls, timeouts, and the host kills its log recorded. */
@@ -16,9 +16,9 @@ export interface PluginFigures {
 
 export async function pluginFigures(home: BenchHome): Promise<{ plugins: PluginFigures[]; killsLogged: number }> {
   const { plugins } = await home.api<{ plugins: PluginFigures[] }>("/v1/plugins");
-  const log = join(home.home, "logs", "daemon.log");
   // A kill for time is a log line that starts with one of these two wordings (src/plugins/call-deadline.ts); alerts quote them later in the line.
-  const killsLogged = existsSync(log) ? (readFileSync(log, "utf8").match(/\] Plugin "[^"]+" (timed out after \d+ ms in|did not answer within \d+ ms in)/g) ?? []).length : 0;
+  const kill = /^Plugin "[^"]+" (timed out after \d+ ms in|did not answer within \d+ ms in)/;
+  const killsLogged = readLogs(join(home.home, "logs"), {}).records.filter((record) => kill.test(record.message)).length;
   return {
     plugins: plugins.map(({ name, calls, p50Ms, p99Ms, maxMs, timeouts, restarts, breaker }) => ({ name, calls, p50Ms, p99Ms, maxMs, timeouts, restarts, breaker })),
     killsLogged,
