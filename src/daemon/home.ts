@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { daemonLogName } from "../logs/files";
 
 /** Every file tale keeps, all under one TALE_HOME so a test or user can point it anywhere. */
 export interface HomePaths {
@@ -26,7 +27,7 @@ export function homePaths(home: string = resolveHome()): HomePaths {
     home,
     database: join(home, "tale.db"),
     logDir,
-    daemonLog: join(logDir, "daemon.log"),
+    daemonLog: join(logDir, daemonLogName),
     daemonOutput: join(logDir, "daemon.out"),
     pidFile: join(home, "tale.pid"),
     stateFile: join(home, "daemon.json"),

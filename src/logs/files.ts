@@ -4,11 +4,10 @@ import type { RotationLimits } from "./rotating-file";
 
 /** Where each part logs, under TALE_HOME/logs; `tale logs` reads the same names. */
 export const daemonLogName = "daemon.log";
-export const engineLogName = (engineId: string) => `engine-${engineId}.log`;
 export const engineLogPattern = /^engine-(.+)\.log$/;
 
 export function engineLogPath(logDir: string, engineId: string): string {
-  return join(logDir, engineLogName(engineId));
+  return join(logDir, `engine-${engineId}.log`);
 }
 
 export function rotationLimits(log: Pick<TaleConfig["log"], "maxFileMb" | "keepFiles">): RotationLimits {

@@ -146,6 +146,13 @@ describe("tale logs", () => {
     }
   }, 30_000);
 
+  test("logs are read from TALE_HOME, so they work with the daemon down", async () => {
+    expect((await tale.run(["down"])).exitCode).toBe(0);
+    const lines = await logs(["--component", "daemon", "--lines", "3"]);
+    expect(lines).toHaveLength(3);
+    expect(lines.some((line) => /received SIGTERM|-> stopped/.test(line.message))).toBe(true);
+  });
+
   test("a bad filter is a usage mistake with a hint, not a stack trace", async () => {
     for (const args of [["--since", "last tuesday"], ["--level", "loud"], ["--component", "kernel"], ["--lines", "-1"]]) {
       const result = await tale.run(["logs", ...args]);
