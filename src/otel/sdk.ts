@@ -2,7 +2,7 @@ import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { BatchSpanProcessor, TraceIdRatioBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { reportExportFailures } from "./export-failures";
 import { createGenAiMetrics } from "./genai-metrics";
 import type { OtelLog, OtelSink, OtelTargets } from "./index";
@@ -40,11 +40,9 @@ export function createOtelSink(targets: OtelTargets, options: { log: OtelLog; se
   }
   if (targets.tracesUrl) {
     const exporter = reportExportFailures(new OTLPTraceExporter({ url: targets.tracesUrl, headers, timeoutMillis: exportTimeoutMs }), "traces", targets.tracesUrl, options.log);
-    // A task's spans share its trace id, so the ratio keeps or drops each task's trace whole; a dropped one costs next to nothing.
-    const sampler = new TraceIdRatioBasedSampler(targets.traceSampleRatio);
     const processor = new BatchSpanProcessor({ exporter, exportTimeoutMillis: exportTimeoutMs, scheduledDelayMillis: Math.min(spanDelayMs, targets.exportIntervalMs) });
-    const provider = new TracerProvider({ resource, sampler, spanProcessors: [processor] });
-    traces = createTaskTraces(provider.getTracer("tale", options.serviceVersion));
+    const provider = new TracerProvider({ resource, spanProcessors: [processor] });
+    traces = createTaskTraces(provider.getTracer("tale", options.serviceVersion), targets.traceSampleRatio);
     stops.push(() => provider.shutdown());
   }
 

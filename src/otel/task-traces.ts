@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
-import type { AttemptEnd } from "../scheduler";
+import { isFinal, type AttemptEnd } from "../scheduler";
 import type { RouteTiming } from "../scheduler/route-timing";
 import type { Task } from "../store";
 
@@ -35,16 +35,26 @@ export interface TaskTraces {
   taskChanged(task: Task): void;
 }
 
-export function createTaskTraces(tracer: Tracer): TaskTraces {
+/**
+ * `sampleRatio` of tasks get a trace. The choice is made here, once per task,
+ * rather than by an SDK sampler: an unsampled task then costs one lookup per
+ * event instead of a non-recording span for every step.
+ */
+export function createTaskTraces(tracer: Tracer, sampleRatio: number): TaskTraces {
   const tasks = new Map<string, TaskTrace>();
   const routes = new Map<string, RouteTiming>();
+  const unsampled = new Set<string>();
 
   const child = (parent: Span, name: string, startTime: number, attributes: Attributes, kind = SpanKind.INTERNAL) =>
     tracer.startSpan(name, { startTime, attributes, kind }, trace.setSpan(ROOT_CONTEXT, parent));
 
-  const begin = (task: Task): TaskTrace => {
+  const begin = (task: Task): TaskTrace | undefined => {
     const route = routes.get(task.id);
     routes.delete(task.id);
+    if (Math.random() >= sampleRatio) {
+      unsampled.add(task.id);
+      return undefined;
+    }
     const span = tracer.startSpan("tale.task", {
       startTime: Math.min(route?.startedAt ?? task.createdAt, task.createdAt),
       kind: SpanKind.SERVER,
@@ -104,7 +114,12 @@ export function createTaskTraces(tracer: Tracer): TaskTraces {
       if (routes.size > maxPendingRoutes) routes.delete(routes.keys().next().value!);
     },
     taskChanged(task) {
+      if (unsampled.has(task.id)) {
+        if (isFinal(task.status)) unsampled.delete(task.id);
+        return;
+      }
       const state = tasks.get(task.id) ?? begin(task);
+      if (!state) return;
       if (task.status === "running") {
         const startedAt = task.startedAt ?? Date.now();
         endQueueWait(state, startedAt);
