@@ -1,29 +1,22 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatRecord, parseRecord, type LogRecord } from "../../src/logs/record";
+import { parseRecord } from "../../src/logs/record";
 import { openRotatingFile } from "../../src/logs/rotating-file";
+import { logLine, useLogDir } from "../helpers/log-lines";
 import { addSecret } from "../../src/logs/secrets";
 import { hintFromLog, openEngineLog } from "../../src/supervisor/engine-log";
 
 /** Writing logs: rotation, masking secrets, records, the engine log. */
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "tale-logs-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const record = (time: string, message: string, extra: Partial<LogRecord> = {}): LogRecord => ({ time, level: "info", component: "daemon", message, ...extra });
-const line = (time: string, message: string, extra: Partial<LogRecord> = {}) => formatRecord(record(time, message, extra));
+const logDir = useLogDir();
 
 describe("rotating file", () => {
   test("rotates by size and keeps only keepFiles rotated files", () => {
-    const path = join(dir, "daemon.log");
+    const path = join(logDir(), "daemon.log");
     const file = openRotatingFile(path, { maxBytes: 100, keepFiles: 2 });
     for (let index = 0; index < 20; index++) file.write(`${String(index).padStart(2, "0")} ${"x".repeat(40)}\n`);
     file.close();
-    expect(readdirSync(dir).sort()).toEqual(["daemon.log", "daemon.log.1", "daemon.log.2"]);
+    expect(readdirSync(logDir()).sort()).toEqual(["daemon.log", "daemon.log.1", "daemon.log.2"]);
     // Newest in the current file, the ones before it in .1, then .2; older ones are gone.
     expect(readFileSync(path, "utf8")).toStartWith("18 ");
     expect(readFileSync(`${path}.1`, "utf8")).toStartWith("16 ");
@@ -32,10 +25,10 @@ describe("rotating file", () => {
 
   test("masks registered secrets in everything it writes", () => {
     addSecret("canary-secret-0123456789");
-    const file = openRotatingFile(join(dir, "daemon.log"), { maxBytes: 10_000, keepFiles: 1 });
+    const file = openRotatingFile(join(logDir(), "daemon.log"), { maxBytes: 10_000, keepFiles: 1 });
     file.write("the key is canary-secret-0123456789, twice canary-secret-0123456789\n");
     file.close();
-    expect(readFileSync(join(dir, "daemon.log"), "utf8")).toBe("the key is [redacted], twice [redacted]\n");
+    expect(readFileSync(join(logDir(), "daemon.log"), "utf8")).toBe("the key is [redacted], twice [redacted]\n");
   });
 });
 
@@ -48,16 +41,16 @@ describe("records", () => {
       engine: "ux-0",
       message: "llama-server: listening",
     });
-    expect(parseRecord(line("2026-01-01T00:00:00.000Z", "hi", { task: "t1" }), { time: "x", level: "info", component: "daemon" })?.task).toBe("t1");
+    expect(parseRecord(logLine("2026-01-01T00:00:00.000Z", "hi", { task: "t1" }), { time: "x", level: "info", component: "daemon" })?.task).toBe("t1");
   });
 
   test("an engine log writes records with the engine named and quotes its last messages in a hint", () => {
-    const log = openEngineLog(dir, "ux-0", { maxBytes: 10_000, keepFiles: 1 });
-    log.line(line("2026-01-01T00:00:00.000Z", "loading", { component: "engine" }).trim());
+    const log = openEngineLog(logDir(), "ux-0", { maxBytes: 10_000, keepFiles: 1 });
+    log.line(logLine("2026-01-01T00:00:00.000Z", "loading", { component: "engine" }).trim());
     log.mark();
     log.line("error: cannot load model");
     log.close();
-    const written = readFileSync(join(dir, "engine-ux-0.log"), "utf8").trim().split("\n").map((text) => JSON.parse(text));
+    const written = readFileSync(join(logDir(), "engine-ux-0.log"), "utf8").trim().split("\n").map((text) => JSON.parse(text));
     expect(written.map((entry) => [entry.component, entry.engine, entry.message])).toEqual([
       ["engine", "ux-0", "loading"],
       ["engine", "ux-0", "error: cannot load model"],
