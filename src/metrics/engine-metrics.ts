@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { EngineSnapshot } from "../supervisor";
 import { engineStates } from "../supervisor/engine-state";
-import { oncePerScrape, stateGauge } from "./gauges";
+import { stateGauge, type ScrapeCache } from "./gauges";
 import { processCpuSeconds, processRssBytes } from "./proc";
 
 const circuitStates = ["closed", "open", "half-open"] as const;
@@ -11,9 +11,9 @@ const engineLabels = ["role", "engine", "model"] as const;
  * Scrape-time gauges of the supervisor's snapshot: nothing is kept between
  * scrapes but each engine process's CPU time, to turn it into a percentage.
  */
-export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[], now: () => number = performance.now.bind(performance)): void {
+export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[], cache: ScrapeCache): void {
   const registers = [registry];
-  const current = oncePerScrape(engines, now);
+  const current = cache.once(engines);
   const labelsOf = (engine: EngineSnapshot) => ({ role: engine.role, engine: engine.id, model: engine.model });
 
   const enumOf = (name: string, help: string, states: readonly string[], state: (engine: EngineSnapshot) => string) =>
@@ -59,7 +59,7 @@ export function engineMetrics(registry: Registry, engines: () => EngineSnapshot[
   perEngine("tale_engine_health_check_seconds", "How long each engine's latest health check took, answered or not.", (engine) =>
     engine.healthCheckMs === null ? null : engine.healthCheckMs / 1000,
   );
-  processMetrics(registers, () => current().flatMap((engine) => processesOf(engine).map((process) => ({ ...process, labels: { ...labelsOf(engine), process: process.kind } }))), now);
+  processMetrics(registers, () => current().flatMap((engine) => processesOf(engine).map((process) => ({ ...process, labels: { ...labelsOf(engine), process: process.kind } }))), cache);
 }
 
 /** An engine's own process and its warm spare; remote engines have neither. */
@@ -72,8 +72,13 @@ function processesOf(engine: EngineSnapshot): { pid: number; kind: "engine" | "s
 
 type ProcessEntry = { pid: number; labels: Record<string, string> };
 
-function processMetrics(registers: Registry[], processes: () => ProcessEntry[], now: () => number): void {
+function processMetrics(registers: Registry[], processes: () => ProcessEntry[], cache: ScrapeCache): void {
   const labelNames = [...engineLabels, "process"];
+  // Each process's /proc files are read once per scrape, whichever gauges ask.
+  const readings = cache.once(() => {
+    const at = performance.now();
+    return processes().map((process) => ({ ...process, at, cpu: processCpuSeconds(process.pid), rss: processRssBytes(process.pid) }));
+  });
   // CPU seconds of each pid at the previous scrape: the percentage is the share of one core between two scrapes.
   let previous = new Map<number, { cpu: number; at: number }>();
   new Counter({
@@ -83,10 +88,7 @@ function processMetrics(registers: Registry[], processes: () => ProcessEntry[], 
     registers,
     collect() {
       this.reset();
-      for (const process of processes()) {
-        const cpu = processCpuSeconds(process.pid);
-        if (cpu !== undefined) this.inc(process.labels, cpu);
-      }
+      for (const reading of readings()) if (reading.cpu !== undefined) this.inc(reading.labels, reading.cpu);
     },
   });
   new Gauge({
@@ -96,14 +98,12 @@ function processMetrics(registers: Registry[], processes: () => ProcessEntry[], 
     registers,
     collect() {
       this.reset();
-      const at = now();
       const seen = new Map<number, { cpu: number; at: number }>();
-      for (const process of processes()) {
-        const cpu = processCpuSeconds(process.pid);
+      for (const { pid, labels, cpu, at } of readings()) {
         if (cpu === undefined) continue;
-        seen.set(process.pid, { cpu, at });
-        const before = previous.get(process.pid);
-        if (before && at > before.at) this.set(process.labels, (100 * (cpu - before.cpu) * 1000) / (at - before.at));
+        seen.set(pid, { cpu, at });
+        const before = previous.get(pid);
+        if (before && at > before.at) this.set(labels, (100 * (cpu - before.cpu) * 1000) / (at - before.at));
       }
       previous = seen;
     },
@@ -115,10 +115,7 @@ function processMetrics(registers: Registry[], processes: () => ProcessEntry[], 
     registers,
     collect() {
       this.reset();
-      for (const process of processes()) {
-        const rss = processRssBytes(process.pid);
-        if (rss !== undefined) this.set(process.labels, rss);
-      }
+      for (const reading of readings()) if (reading.rss !== undefined) this.set(reading.labels, reading.rss);
     },
   });
 }

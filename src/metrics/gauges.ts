@@ -39,15 +39,22 @@ export function stateGauge<Item>(
 }
 
 /**
- * One read of a snapshot serves every collector of a scrape: prom-client
- * calls them one after another, and a snapshot can cost (plugin stats sort
- * their last 1,024 call times). 100 ms is far below any scrape interval.
+ * Reads shared by the collectors of one scrape: prom-client calls them one
+ * after another, and a read can cost (plugin stats sort their last 1,024 call
+ * times; /proc files are read by several gauges). `next()` starts a scrape.
  */
-export function oncePerScrape<Value>(read: () => Value, now: () => number = performance.now.bind(performance)): () => Value {
-  let cached: { at: number; value: Value } | undefined;
-  return () => {
-    const at = now();
-    if (!cached || at - cached.at > 100) cached = { at, value: read() };
-    return cached.value;
-  };
+export class ScrapeCache {
+  private generation = 0;
+
+  next(): void {
+    this.generation += 1;
+  }
+
+  once<Value>(read: () => Value): () => Value {
+    let cached: { generation: number; value: Value } | undefined;
+    return () => {
+      if (cached?.generation !== this.generation) cached = { generation: this.generation, value: read() };
+      return cached.value;
+    };
+  }
 }

@@ -5,6 +5,7 @@ import type { AttemptEnd } from "../scheduler";
 import type { Task } from "../store";
 import type { EngineSnapshot } from "../supervisor";
 import { engineMetrics } from "./engine-metrics";
+import { ScrapeCache } from "./gauges";
 import { ledgerMetrics } from "./ledger-metrics";
 import { pluginMetrics } from "./plugin-metrics";
 import { requestMetrics } from "./request-metrics";
@@ -49,17 +50,21 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   // Both codes show from the start, so a rate() over them needs no first refusal.
   for (const code of refusalCodes) refusals.inc({ code }, 0);
-  engineMetrics(registry, sources.engines);
-  pluginMetrics(registry, sources.plugins);
+  const cache = new ScrapeCache();
+  engineMetrics(registry, sources.engines, cache);
+  pluginMetrics(registry, sources.plugins, cache);
   ledgerMetrics(registry, sources.tokens);
-  const stopSystem = systemMetrics(registry, sources);
+  const stopSystem = systemMetrics(registry, sources, cache);
   return {
     attemptEnded: requests.attemptEnded,
     taskChanged: requests.taskChanged,
     refused(code) {
       if (refusalCodes.has(code)) refusals.inc({ code });
     },
-    scrape: () => registry.metrics(),
+    scrape: () => {
+      cache.next();
+      return registry.metrics();
+    },
     contentType: registry.contentType,
     close: stopSystem,
   };

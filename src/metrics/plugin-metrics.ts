@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { PluginSnapshot } from "../plugins";
-import { oncePerScrape, stateGauge } from "./gauges";
+import { stateGauge, type ScrapeCache } from "./gauges";
 import { processRssBytes } from "./proc";
 
 const breakerStates = ["closed", "open", "half-open"] as const;
@@ -13,8 +13,8 @@ const quantiles = [0.5, 0.99] as const;
  * `tale plugin list`, so the quantiles come from there rather than a second
  * record kept on the routing path.
  */
-export function pluginMetrics(registry: Registry, snapshots: () => PluginSnapshot[]): void {
-  const plugins = oncePerScrape(snapshots);
+export function pluginMetrics(registry: Registry, snapshots: () => PluginSnapshot[], cache: ScrapeCache): void {
+  const plugins = cache.once(snapshots);
   const registers = [registry];
   const counter = (name: string, help: string, pick: (plugin: PluginSnapshot) => number) =>
     new Counter({

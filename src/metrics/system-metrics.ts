@@ -2,7 +2,7 @@ import { statSync, statfsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { fastOperationBuckets } from "./buckets";
-import { scrapedGauge } from "./gauges";
+import { scrapedGauge, type ScrapeCache } from "./gauges";
 import { hostCpuTicks, memInfo, networkBytes, processCpuSeconds, processRssBytes } from "./proc";
 
 export interface SystemSources {
@@ -16,8 +16,12 @@ export interface SystemSources {
 const lagProbeMs = 500;
 
 /** The machine and the daemon process, read at scrape from /proc and statfs. Returns a stop for the lag probe. */
-export function systemMetrics(registry: Registry, sources: SystemSources): () => void {
+export function systemMetrics(registry: Registry, sources: SystemSources, cache: ScrapeCache): () => void {
   const registers = [registry];
+  // Files several gauges read are read once per scrape.
+  const readMemory = cache.once(memInfo);
+  const readNetwork = cache.once(networkBytes);
+  const readHome = cache.once(() => attempt(() => statfsSync(sources.home), (stats) => stats));
   let previousCpu = hostCpuTicks();
   new Gauge({
     name: "tale_host_cpu_percent",
@@ -47,7 +51,7 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
   });
   const memory = (name: string, help: string, pick: (info: NonNullable<ReturnType<typeof memInfo>>) => number) =>
     scrapedGauge(registry, name, help, () => {
-      const info = memInfo();
+      const info = readMemory();
       return info && pick(info);
     });
   memory("tale_host_memory_bytes", "The host's total memory (MemTotal).", (info) => info.total);
@@ -57,7 +61,10 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
 
   // TALE_HOME removed under a running daemon: the series are absent rather than wrong.
   const disk = (name: string, help: string, pick: (stats: { bavail: number; blocks: number }) => number) =>
-    scrapedGauge(registry, name, help, () => attempt(() => statfsSync(sources.home), (stats) => pick(stats) * stats.bsize));
+    scrapedGauge(registry, name, help, () => {
+      const stats = readHome();
+      return stats && pick(stats) * stats.bsize;
+    });
   disk("tale_home_filesystem_free_bytes", "Space left for unprivileged users on TALE_HOME's filesystem.", (stats) => stats.bavail);
   disk("tale_home_filesystem_size_bytes", "Size of TALE_HOME's filesystem.", (stats) => stats.blocks);
 
@@ -69,7 +76,7 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
       registers,
       collect() {
         this.reset();
-        for (const entry of networkBytes()) this.inc({ device: entry.device }, pick(entry));
+        for (const entry of readNetwork()) this.inc({ device: entry.device }, pick(entry));
       },
     });
   network("tale_host_network_receive_bytes_total", "Bytes each network interface of the host has received (/proc/net/dev).", (entry) => entry.received);
@@ -110,7 +117,7 @@ export function systemMetrics(registry: Registry, sources: SystemSources): () =>
 }
 
 /** `use(read())`, or undefined when reading throws (a file that is not there). */
-function attempt<Read>(read: () => Read, use: (value: Read) => number): number | undefined {
+function attempt<Read, Used>(read: () => Read, use: (value: Read) => Used): Used | undefined {
   let value: Read;
   try {
     value = read();
