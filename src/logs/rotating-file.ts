@@ -26,32 +26,44 @@ export interface RotatingFile {
 export function openRotatingFile(path: string, initialLimits: RotationLimits): RotatingFile {
   let limits = initialLimits;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  let fd = openSync(path, "a", 0o600);
-  let size = fstatSync(fd).size;
+  // Undefined while closed: a closed descriptor's number can be reused by another file, which must never get log lines.
+  let fd: number | undefined;
+  let size = 0;
+  const open = () => {
+    fd = openSync(path, "a", 0o600);
+    size = fstatSync(fd).size;
+    return fd;
+  };
   const rotate = () => {
-    closeSync(fd);
+    const old = fd;
+    fd = undefined;
+    if (old !== undefined) closeSync(old);
     rmSync(`${path}.${limits.keepFiles}`, { force: true });
     for (let index = limits.keepFiles - 1; index >= 1; index--) renameIfPresent(`${path}.${index}`, `${path}.${index + 1}`);
-    if (limits.keepFiles > 0) renameSync(path, `${path}.1`);
+    if (limits.keepFiles > 0) renameIfPresent(path, `${path}.1`);
     else rmSync(path, { force: true });
-    fd = openSync(path, "a", 0o600);
     size = 0;
   };
+  open();
   return {
     path,
     write(text) {
       const bytes = Buffer.from(redact(text));
-      // Logging must never fail the work it describes: a full or read-only disk drops the line.
+      // Logging must never fail the work it describes: a full or read-only disk drops the line (and the next write tries again).
       try {
         if (size > 0 && size + bytes.length > limits.maxBytes) rotate();
-        writeSync(fd, bytes);
+        const target = fd ?? open();
+        writeSync(target, bytes);
         size += bytes.length;
       } catch {
-        size = safeSize(fd, size);
+        // The line is lost; the disk's trouble is reported by the parts that need the disk.
       }
     },
     setLimits: (next) => (limits = next),
-    close: () => closeSync(fd),
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
   };
 }
 
@@ -60,13 +72,5 @@ function renameIfPresent(from: string, to: string): void {
     renameSync(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-}
-
-function safeSize(fd: number, fallback: number): number {
-  try {
-    return fstatSync(fd).size;
-  } catch {
-    return fallback;
   }
 }

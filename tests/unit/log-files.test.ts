@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseRecord } from "../../src/logs/record";
 import { openRotatingFile } from "../../src/logs/rotating-file";
@@ -21,6 +21,20 @@ describe("rotating file", () => {
     expect(readFileSync(path, "utf8")).toStartWith("18 ");
     expect(readFileSync(`${path}.1`, "utf8")).toStartWith("16 ");
     expect(readFileSync(`${path}.2`, "utf8")).toStartWith("14 ");
+  });
+
+  test("a rotation that fails loses lines but never throws, and writing resumes once it can", () => {
+    const path = join(logDir(), "daemon.log");
+    const file = openRotatingFile(path, { maxBytes: 50, keepFiles: 1 });
+    file.write(`${"a".repeat(40)}\n`);
+    // A directory where the rotated file must go: the rotation fails.
+    mkdirSync(`${path}.1/blocker`, { recursive: true });
+    expect(() => file.write(`${"b".repeat(40)}\n`)).not.toThrow();
+    rmSync(`${path}.1`, { recursive: true });
+    file.write(`${"c".repeat(40)}\n`);
+    file.close();
+    expect(readFileSync(`${path}.1`, "utf8")).toStartWith("a");
+    expect(readFileSync(path, "utf8")).toBe(`${"c".repeat(40)}\n`);
   });
 
   test("masks registered secrets in everything it writes", () => {
