@@ -87,7 +87,7 @@ export function assembleCore(options: CoreOptions): Core {
       events.emit({ type: "task", at: Date.now(), task: taskEvent(task) });
     },
     onAlert: (alert) => events.emit({ type: "alert", at: Date.now(), ...alert }),
-    log: (message, fields) => log.info({ message, ...fields }),
+    log: (message, fields, level = "info") => log[level]({ message, ...fields }),
   }));
 
   const api = createApi({

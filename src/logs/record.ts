@@ -21,6 +21,9 @@ export interface LogRecord {
 /** Fields a log call may add to its message. */
 export type LogFields = Partial<Pick<LogRecord, "engine" | "task">>;
 
+/** How a part that does not own the logger logs: a message, what it is about, and whether it is a warning. */
+export type LogFn = (message: string, fields?: LogFields, level?: "info" | "warn") => void;
+
 /** A structured log call: consola spreads these onto its entry (see consola-reporter.ts). */
 export type LogLine = { message: string } & LogFields;
 

@@ -2,7 +2,7 @@ import type { Role, TaleConfig } from "../config/types";
 import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
 import type { ChatMessage, ChatRequest, ChatUsage } from "../supervisor/chat-client";
-import type { LogFields } from "../logs/record";
+import type { LogFn } from "../logs/record";
 import type { EngineLease, EnginePool } from "./engine-pool";
 import type { RoleStats, RouteInput } from "../plugins/hook-schema";
 import { computeRouteFeatures, fallbackRoute } from "../routing";
@@ -69,7 +69,7 @@ export interface SchedulerOptions {
   /** Something went wrong that no single caller sees, e.g. the watchdog freed a stuck slot. */
   onAlert?: (alert: SchedulerAlert) => void;
   /** `fields` name the task and engine a line is about, so `tale logs --task` finds it. */
-  log?: (message: string, fields?: LogFields) => void;
+  log?: LogFn;
 }
 
 export interface SchedulerAlert {
@@ -405,7 +405,7 @@ export class Scheduler {
   }
 
   private alert(severity: SchedulerAlert["severity"], message: string): void {
-    this.options.log?.(`watchdog: ${message}`);
+    this.options.log?.(`watchdog: ${message}`, {}, "warn");
     this.options.onAlert?.({ severity, source: "watchdog", message });
   }
 
@@ -436,10 +436,8 @@ export class Scheduler {
     );
     // Never silent: the task records it, the log says it, and the user sees it with the answer.
     if (fallbackFrom) {
-      this.options.log?.(`task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`, {
-        task: queued.id,
-        engine: lease.engineId,
-      });
+      const message = `task ${queued.id}: no ${fallbackFrom} engine can run, served by ${lease.engineId}${lease.degraded ? " (degraded)" : ""}`;
+      this.options.log?.(message, { task: queued.id, engine: lease.engineId }, "warn");
     }
     // Measured when the engine answers, before the task is written as finished, so it never exceeds the task's own latency.
     let endedAt = startedAt;

@@ -7,7 +7,7 @@ import { TaleError } from "../errors";
 import { createMemoryBudget } from "./memory-budget";
 import { newSecret } from "../util/bearer";
 import { rotationLimits } from "../logs/files";
-import type { LogFields } from "../logs/record";
+import type { LogFields, LogFn } from "../logs/record";
 import type { RotationLimits } from "../logs/rotating-file";
 import { addSecret } from "../logs/secrets";
 import { selfCommand } from "../util/self-command";
@@ -55,7 +55,7 @@ export interface SupervisorOptions {
   /** Time between SIGTERM and SIGKILL on stop. Default 2 s. */
   stopGraceMs?: number;
   /** Receives one line per state change, crash and restart, with the engine it is about; an engine going down is a warning. Never given secrets. */
-  log?: (message: string, fields?: LogFields, level?: "info" | "warn") => void;
+  log?: LogFn;
 }
 
 export interface SupervisorHooks {
