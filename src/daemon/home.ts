@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { daemonLogName } from "../logs/files";
+import { daemonLogName, daemonOutputName } from "../logs/files";
 
 /** Every file tale keeps, all under one TALE_HOME so a test or user can point it anywhere. */
 export interface HomePaths {
@@ -28,7 +28,7 @@ export function homePaths(home: string = resolveHome()): HomePaths {
     database: join(home, "tale.db"),
     logDir,
     daemonLog: join(logDir, daemonLogName),
-    daemonOutput: join(logDir, "daemon.out"),
+    daemonOutput: join(logDir, daemonOutputName),
     pidFile: join(home, "tale.pid"),
     stateFile: join(home, "daemon.json"),
     tokenFile: join(home, "token"),

@@ -15,46 +15,40 @@ interface Followed {
 
 /**
  * Follows every log in `logDir` from where `readLogs` stopped, like
- * `tail -F`: a rotated file is read to its end before the new one is opened
- * (its inode changed), a truncated one is read again from the start, and
- * the log of an engine that appears later is read from its beginning.
+ * `tail -F`: a rotated file is read to its end, then the files rotated after
+ * it (a busy log can rotate more than once between two polls), then the new
+ * one; a truncated file is read again from the start, and the log of an
+ * engine that appears later is read from its beginning. Files are told
+ * apart by inode, since rotation renames them.
  */
 export function followLogs(logDir: string, filter: LogFilter, positions: ReadPositions, onRecords: (records: LogRecord[]) => void, pollMs = 200): { stop(): void } {
   const followed = new Map<string, Followed>();
-  const open = (source: LogSource): Followed | undefined => {
-    try {
-      const fd = openSync(source.path, "r");
-      const { ino } = fstatSync(fd);
-      const known = positions.get(source.path);
-      const offset = known?.ino === ino ? known.offset : 0;
-      return { fd, ino, offset, decoder: new TextDecoder(), parser: createRecordParser(source, new Date().toISOString()) };
-    } catch {
-      return undefined;
-    }
-  };
+  // Where reading stopped; the file may have been rotated since, so it is found by its inode.
+  for (const source of findLogSources(logDir)) {
+    const known = positions.get(source.path);
+    const file = known && source.files.find((candidate) => inodeOf(candidate) === known.ino);
+    const state = file ? openAt(source, file, known.offset, known.ino) : undefined;
+    if (state) followed.set(source.path, state);
+  }
 
   const poll = () => {
     const fresh: LogRecord[] = [];
     for (const source of findLogSources(logDir)) {
-      if (!followed.has(source.path)) {
-        const opened = open(source);
-        if (opened) followed.set(source.path, opened);
-      }
-      const state = followed.get(source.path);
+      const state = followed.get(source.path) ?? openAt(source, source.path, 0);
       if (!state) continue;
+      followed.set(source.path, state);
       // The inode first: a writer that renamed the file writes no more to it, so the read below gets all of it.
       const now = inodeOf(source.path);
       fresh.push(...readNew(state));
-      if (now !== undefined && now !== state.ino) {
-        fresh.push(...state.parser.flush());
-        closeSync(state.fd);
-        followed.delete(source.path);
-        fresh.push(...rotatedSince(source, state.ino));
-        const next = open(source);
-        if (next) {
-          followed.set(source.path, next);
-          fresh.push(...readNew(next));
-        }
+      if (now === undefined || now === state.ino) continue;
+      fresh.push(...state.parser.flush());
+      closeSync(state.fd);
+      followed.delete(source.path);
+      fresh.push(...rotatedSince(logDir, source.path, state.ino));
+      const next = openAt(source, source.path, 0);
+      if (next) {
+        followed.set(source.path, next);
+        fresh.push(...readNew(next));
       }
     }
     const shown = fresh.filter((record) => matches(record, filter));
@@ -71,13 +65,29 @@ export function followLogs(logDir: string, filter: LogFilter, positions: ReadPos
   };
 }
 
+/** Opens `file` of `source` to read from `offset`; with `ino`, only if it is still that file. */
+function openAt(source: LogSource, file: string, offset: number, ino?: number): Followed | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const stat = fstatSync(fd);
+    if (ino !== undefined && stat.ino !== ino) throw new Error("rotated meanwhile");
+    return { fd, ino: stat.ino, offset, decoder: new TextDecoder(), parser: createRecordParser(source, new Date().toISOString()) };
+  } catch {
+    if (fd !== undefined) closeSync(fd);
+    return undefined;
+  }
+}
+
 /**
- * The files rotated after the one that was followed (a busy log can rotate
- * more than once between two polls): each is complete, so read it whole. If
- * the followed file was already deleted (keepFiles), how many rotations
- * passed is unknown and only the current file is read.
+ * The files rotated after the one that was followed, each complete, so read
+ * whole; listed afresh, since names shift with every rotation. If the
+ * followed file was already deleted (keepFiles), how many rotations passed
+ * is unknown and only the current file is read.
  */
-function rotatedSince(source: LogSource, followedIno: number): LogRecord[] {
+function rotatedSince(logDir: string, path: string, followedIno: number): LogRecord[] {
+  const source = findLogSources(logDir).find((candidate) => candidate.path === path);
+  if (!source) return [];
   const rotated = source.files.slice(0, -1);
   const at = rotated.findIndex((file) => inodeOf(file) === followedIno);
   if (at === -1) return [];

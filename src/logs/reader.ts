@@ -15,13 +15,13 @@ export interface RecordParser {
   flush(): LogRecord[];
 }
 
-export function createRecordParser(source: Pick<LogSource, "component" | "engine">, startTime: string): RecordParser {
+export function createRecordParser(source: Pick<LogSource, "component" | "engine" | "rawLevel">, startTime: string): RecordParser {
   let lastTime = startTime;
   let partial = "";
   const parse = (lines: string[]) => {
     const records: LogRecord[] = [];
     for (const line of lines) {
-      const record = parseRecord(line, { time: lastTime, level: "info", component: source.component, ...(source.engine ? { engine: source.engine } : {}) });
+      const record = parseRecord(line, { time: lastTime, level: source.rawLevel ?? "info", component: source.component, ...(source.engine ? { engine: source.engine } : {}) });
       if (!record) continue;
       lastTime = record.time;
       records.push(record);

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { daemonLogName, engineLogPattern } from "./files";
-import type { LogComponent } from "./record";
+import { daemonLogName, daemonOutputName, engineLogPattern } from "./files";
+import type { LogComponent, LogLevel } from "./record";
 
 /** One log as `tale logs` sees it: the current file and its rotated predecessors. */
 export interface LogSource {
@@ -11,9 +11,15 @@ export interface LogSource {
   engine?: string;
   /** Rotated files, oldest first, then the current one. */
   files: string[];
+  /** The level of a line that is not a record; info when absent. */
+  rawLevel?: LogLevel;
 }
 
-/** The daemon's log and every engine's, as found in `logDir` now (engines come and go with the config). */
+/**
+ * The daemon's log and every engine's, as found in `logDir` now (engines
+ * come and go with the config), and the daemon's raw output, where a crash
+ * leaves its trace: all of it is an error.
+ */
 export function findLogSources(logDir: string): LogSource[] {
   let names: string[];
   try {
@@ -23,6 +29,11 @@ export function findLogSources(logDir: string): LogSource[] {
   }
   const sources: LogSource[] = [];
   for (const name of names) {
+    if (name === daemonOutputName) {
+      const path = join(logDir, name);
+      sources.push({ path, component: "daemon", files: [path], rawLevel: "error" });
+      continue;
+    }
     const engine = engineLogPattern.exec(name)?.[1];
     if (name !== daemonLogName && engine === undefined) continue;
     const rotated = names

@@ -91,7 +91,7 @@ describe("tale logs", () => {
   }, 30_000);
 
   test("-f follows live through rotations and an engine killed with kill -9", async () => {
-    const follower = Bun.spawn([taleBinary, "logs", "-f", "--json", "--lines", "0"], { env: tale.env, stdout: "pipe", stderr: "pipe" });
+    const follower = Bun.spawn([taleBinary, "logs", "-f", "--json", "--lines", "1"], { env: tale.env, stdout: "pipe", stderr: "pipe" });
     const seen: LogRecord[] = [];
     const reading = (async () => {
       const decoder = new TextDecoder();
@@ -106,7 +106,8 @@ describe("tale logs", () => {
     try {
       const daemonLog = join(tale.home, "logs", "daemon.log");
       const inodeBefore = statSync(daemonLog).ino;
-      await Bun.sleep(300);
+      // The last line already written shows that the follower has read what was there and follows from its end.
+      await waitFor(() => seen.length > 0, 10_000, "the follower to start");
       const tasks = await Promise.all(Array.from({ length: 12 }, (_, index) => runTask({ prompt: `follow ${index}`, role: "task" })));
       const ux = (await tale.json(["status"])).engines.find((engine: { id: string }) => engine.id === "ux-0");
       const killedAt = new Date().toISOString();

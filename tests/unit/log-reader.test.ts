@@ -25,6 +25,18 @@ describe("reading and following", () => {
     expect(readLogs(logDir(), { since: Date.parse("2026-01-01T00:00:02.500Z") }).records.map((entry) => entry.message)).toEqual(["d3"]);
   });
 
+  test("what escaped the logger (a crash's trace in daemon.out) is shown as the daemon's errors", () => {
+    writeFileSync(join(logDir(), "daemon.log"), logLine("2000-01-01T00:00:00.000Z", "started"));
+    writeFileSync(join(logDir(), "daemon.out"), "panic: boom\n  at somewhere\n");
+    const records = readLogs(logDir(), { level: "error" }).records;
+    expect(records.map((entry) => [entry.component, entry.message])).toEqual([
+      ["daemon", "panic: boom"],
+      ["daemon", "at somewhere"],
+    ]);
+    // Timed by the file's last write, which is when the daemon died.
+    expect(records[0]!.time > "2000-01-01").toBe(true);
+  });
+
   test("following goes on from where reading stopped, through a rotation and a new engine's log", async () => {
     const path = join(logDir(), "daemon.log");
     writeFileSync(path, logLine("2026-01-01T00:00:00.000Z", "old"));
@@ -41,6 +53,23 @@ describe("reading and following", () => {
       await waitUntil(() => seen.length >= 4);
       expect(seen).toEqual(["before rotation", "last of the old file", "first of the new file", "new engine"]);
       expect(existsSync(`${path}.1`)).toBe(true);
+    } finally {
+      follower.stop();
+    }
+  });
+
+  test("following misses no line when the log rotated between reading and following", async () => {
+    const path = join(logDir(), "daemon.log");
+    writeFileSync(path, logLine("2026-01-01T00:00:00.000Z", "read"));
+    const { positions } = readLogs(logDir(), {});
+    appendFileSync(path, logLine("2026-01-01T00:00:01.000Z", "after the read"));
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, logLine("2026-01-01T00:00:02.000Z", "in the new file"));
+    const seen: string[] = [];
+    const follower = followLogs(logDir(), {}, positions, (records) => seen.push(...records.map((entry) => entry.message)), 20);
+    try {
+      await waitUntil(() => seen.length >= 2);
+      expect(seen).toEqual(["after the read", "in the new file"]);
     } finally {
       follower.stop();
     }
