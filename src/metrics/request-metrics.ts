@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import type { AttemptEnd } from "../scheduler";
 import type { Task } from "../store";
 import { requestLatencyBuckets, timePerOutputTokenBuckets, timeToFirstTokenBuckets } from "./buckets";
+import { CounterFamily, HistogramFamily } from "./fast-series";
 import { priorityBand, taskLabels } from "./labels";
 
 const engineLabels = ["role", "engine", "model"] as const;
@@ -20,61 +21,27 @@ export interface RequestMetrics {
 export function requestMetrics(registry: Registry, options: { queued: () => readonly Task[]; now?: () => number }): RequestMetrics {
   const now = options.now ?? Date.now;
   const registers = [registry];
-  const requests = new Counter({
-    name: "tale_requests_total",
-    help: "Engine attempts by how they ended: succeeded, failed, cancelled, timed_out, retried or interrupted (daemon shutdown).",
-    labelNames: [...engineLabels, "outcome"],
-    registers,
-  });
-  const promptTokens = new Counter({ name: "tale_prompt_tokens_total", help: "Prompt tokens processed (vllm:prompt_tokens_total).", labelNames: engineLabels, registers });
-  const generationTokens = new Counter({
-    name: "tale_generation_tokens_total",
-    help: "Completion tokens generated, those of cut-short attempts too (vllm:generation_tokens_total).",
-    labelNames: engineLabels,
-    registers,
-  });
-  const timePerOutputToken = new Histogram({
-    name: "tale_time_per_output_token_seconds",
-    help: "Per attempt: time after the first token divided by the tokens after it (vllm:time_per_output_token_seconds).",
-    labelNames: engineLabels,
-    buckets: timePerOutputTokenBuckets,
-    registers,
-  });
-  const timeToFirstToken = new Histogram({
-    name: "tale_time_to_first_token_seconds",
-    help: "Submission to the first token, queue wait and retries included (vllm:time_to_first_token_seconds).",
-    labelNames: engineLabels,
-    buckets: timeToFirstTokenBuckets,
-    registers,
-  });
-  const e2eLatency = new Histogram({
-    name: "tale_e2e_request_latency_seconds",
-    help: "Submission to the final state, for every final state (vllm:e2e_request_latency_seconds).",
-    labelNames: [...engineLabels, "status"],
-    buckets: requestLatencyBuckets,
-    registers,
-  });
-  const queueTime = new Histogram({
-    name: "tale_request_queue_time_seconds",
-    help: "Submission to the first attempt's start (vllm:request_queue_time_seconds).",
-    labelNames: ["role"],
-    buckets: requestLatencyBuckets,
-    registers,
-  });
-  const admissions = new Counter({ name: "tale_scheduler_admissions_total", help: "Tasks accepted into the queue, by the role they were routed to.", labelNames: ["role"], registers });
-  const routing = new Counter({
-    name: "tale_routing_decisions_total",
-    help: "Roles given to new tasks, by who decided: explicit (the caller), fallback (built-in policy) or plugin:<name>.",
-    labelNames: ["role", "routed_by"],
-    registers,
-  });
-  const finished = new Counter({
-    name: "tale_tasks_finished_total",
-    help: "Tasks that reached a final state: succeeded, failed, cancelled or timed_out.",
-    labelNames: ["role", "status"],
-    registers,
-  });
-  const retries = new Counter({ name: "tale_scheduler_retries_total", help: "Attempts that failed and were queued again.", labelNames: ["role", "engine"], registers });
+  const counter = (name: string, help: string) => new CounterFamily(registry, name, help);
+  const histogram = (name: string, help: string, buckets: readonly number[]) => new HistogramFamily(registry, name, help, buckets);
+  const requests = counter("tale_requests_total", "Engine attempts by how they ended: succeeded, failed, cancelled, timed_out, retried or interrupted (daemon shutdown).");
+  const promptTokens = counter("tale_prompt_tokens_total", "Prompt tokens processed (vllm:prompt_tokens_total).");
+  const generationTokens = counter("tale_generation_tokens_total", "Completion tokens generated, those of cut-short attempts too (vllm:generation_tokens_total).");
+  const timePerOutputToken = histogram(
+    "tale_time_per_output_token_seconds",
+    "Per attempt: time after the first token divided by the tokens after it (vllm:time_per_output_token_seconds).",
+    timePerOutputTokenBuckets,
+  );
+  const timeToFirstToken = histogram(
+    "tale_time_to_first_token_seconds",
+    "Submission to the first token, queue wait and retries included (vllm:time_to_first_token_seconds).",
+    timeToFirstTokenBuckets,
+  );
+  const e2eLatency = histogram("tale_e2e_request_latency_seconds", "Submission to the final state, for every final state (vllm:e2e_request_latency_seconds).", requestLatencyBuckets);
+  const queueTime = histogram("tale_request_queue_time_seconds", "Submission to the first attempt's start (vllm:request_queue_time_seconds).", requestLatencyBuckets);
+  const admissions = counter("tale_scheduler_admissions_total", "Tasks accepted into the queue, by the role they were routed to.");
+  const routing = counter("tale_routing_decisions_total", "Roles given to new tasks, by who decided: explicit (the caller), fallback (built-in policy) or plugin:<name>.");
+  const finished = counter("tale_tasks_finished_total", "Tasks that reached a final state: succeeded, failed, cancelled or timed_out.");
+  const retries = counter("tale_scheduler_retries_total", "Attempts that failed and were queued again.");
 
   // Queued and running tasks, so the gauges below cost a walk over live work (bounded by scheduler.maxQueued) and no query.
   const active = new Map<string, { status: "queued" | "running"; band: string; role: string }>();
@@ -132,37 +99,39 @@ export function requestMetrics(registry: Registry, options: { queued: () => read
 
   return {
     attemptEnded(attempt) {
+      const key = `${attempt.role}\u0000${attempt.engine}\u0000${attempt.model}`;
       const labels = { role: attempt.role, engine: attempt.engine, model: attempt.model };
-      requests.inc({ ...labels, outcome: attempt.outcome });
+      requests.add(`${key}\u0000${attempt.outcome}`, { ...labels, outcome: attempt.outcome });
       const { promptTokens: prompt, completionTokens: completion } = attempt.usage;
-      if (prompt) promptTokens.inc(labels, prompt);
+      if (prompt) promptTokens.add(key, labels, prompt);
       if (completion) {
-        generationTokens.inc(labels, completion);
-        const key = `${attempt.role}\u0000${attempt.engine}\u0000${attempt.model}`;
+        generationTokens.add(key, labels, completion);
         const entry = generatedSince.get(key) ?? generatedSince.set(key, { labels, tokens: 0 }).get(key)!;
         entry.tokens += completion;
       }
-      if (attempt.ttftMs !== null && completion > 1) timePerOutputToken.observe(labels, (attempt.latencyMs - attempt.ttftMs) / 1000 / (completion - 1));
-      if (attempt.outcome === "retried") retries.inc({ role: attempt.role, engine: attempt.engine });
+      if (attempt.ttftMs !== null && completion > 1) timePerOutputToken.observe(key, labels, (attempt.latencyMs - attempt.ttftMs) / 1000 / (completion - 1));
+      if (attempt.outcome === "retried") retries.add(`${attempt.role}\u0000${attempt.engine}`, { role: attempt.role, engine: attempt.engine });
     },
     taskChanged(task) {
       const role = task.role ?? "none";
       if (task.status === "queued" || task.status === "running") {
         const known = active.get(task.id);
         if (!known && task.status === "queued" && task.attempts === 0) {
-          admissions.inc({ role });
-          routing.inc({ role, routed_by: task.routedBy ?? "explicit" });
+          admissions.add(role, { role });
+          const routedBy = task.routedBy ?? "explicit";
+          routing.add(`${role}\u0000${routedBy}`, { role, routed_by: routedBy });
         }
-        if (task.status === "running" && task.attempts === 1 && task.queueWaitMs !== null) queueTime.observe({ role }, task.queueWaitMs / 1000);
+        if (task.status === "running" && task.attempts === 1 && task.queueWaitMs !== null) queueTime.observe(role, { role }, task.queueWaitMs / 1000);
         active.set(task.id, { status: task.status, band: priorityBand(task.priority), role });
         return;
       }
       active.delete(task.id);
       if (!finalStatuses.has(task.status)) return;
       const labels = taskLabels(task);
-      finished.inc({ role, status: task.status });
-      if (task.totalMs !== null) e2eLatency.observe({ ...labels, status: task.status }, task.totalMs / 1000);
-      if (task.ttftMs !== null) timeToFirstToken.observe(labels, task.ttftMs / 1000);
+      const key = `${labels.role}\u0000${labels.engine}\u0000${labels.model}`;
+      finished.add(`${role}\u0000${task.status}`, { role, status: task.status });
+      if (task.totalMs !== null) e2eLatency.observe(`${key}\u0000${task.status}`, { ...labels, status: task.status }, task.totalMs / 1000);
+      if (task.ttftMs !== null) timeToFirstToken.observe(key, labels, task.ttftMs / 1000);
     },
   };
 }
