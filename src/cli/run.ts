@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { runCommand, type CommandDef, type SubCommandsDef } from "citty";
 import { TaleError } from "../errors";
 import { taleVersion } from "../version";
@@ -20,8 +21,10 @@ export async function runCli(root: CommandDef<any>, argv: string[]): Promise<voi
     const path = await walkCommandPath(root, rawArgs);
     if (path.unknown !== undefined) throw unknownCommand(path);
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
-      const { showUsage } = await import("citty");
-      await (path.parent ? showUsage(path.command, path.parent) : showUsage(path.command));
+      const { renderUsage } = await import("citty");
+      const usage = await (path.parent ? renderUsage(path.command, path.parent) : renderUsage(path.command));
+      // citty picks colours once, from the environment only: a pipe or a file gets plain text.
+      process.stdout.write(`${process.stdout.isTTY ? usage : stripVTControlCharacters(usage)}\n`);
       return;
     }
     try {
