@@ -1,91 +1,17 @@
-import type { Role, TaleConfig } from "../config/types";
+import type { Role } from "../config/types";
 import { TaleError, toTaleError } from "../errors";
 import type { Store, Task, TaskStatus } from "../store";
 import type { ChatMessage, ChatRequest, ChatUsage } from "../supervisor/chat-client";
-import type { LogFn } from "../logs/record";
-import type { EngineLease, EnginePool } from "./engine-pool";
-import type { RoleStats, RouteInput } from "../plugins/hook-schema";
-import { computeRouteFeatures, fallbackRoute } from "../routing";
+import type { EngineLease } from "./engine-pool";
+import { routeReasonOf, routeRequest } from "./route-request";
+import type { AttemptEnd, CancelFilter, RouteDecision, RouteRequest, SchedulerAlert, SchedulerOptions, SubmitInput } from "./types";
+
+export type { AttemptEnd, CancelFilter, RouteDecision, RouteRequest, SchedulerAlert, SchedulerOptions, SubmitInput } from "./types";
 import { createQueueWaitGuard } from "./queue-wait";
 import { retryDelay } from "./retry-delay";
 import { timeoutError } from "./timeout-error";
 import { TaskEventHub, type TaskListener } from "./task-events";
 import { inspectAttempts, type WatchedAttempt } from "./watchdog";
-
-export interface SubmitInput {
-  kind: "prompt" | "chat";
-  /** The prompt text; for chat requests, the last user message. */
-  prompt: string;
-  messages?: ChatMessage[];
-  role: Role | "auto";
-  priority?: number;
-  timeoutMs?: number;
-  maxTokens?: number;
-  temperature?: number;
-  seed?: number;
-  client?: string;
-  /** With an explicit role: who chose it, when that was a router rather than the caller. */
-  routedBy?: string;
-  /** With routedBy: why that router chose the role. */
-  routeReason?: string;
-}
-
-/** Where a routing decision came from: "plugin:<name>", "fallback" or "explicit". */
-export interface RouteDecision {
-  role: Role;
-  engine?: string;
-  maxTokens?: number;
-  reason: string;
-  decidedBy: string;
-}
-
-/** One attempt of a task on an engine, as it ended: what the ledger and the task:completed hook see. */
-export interface AttemptEnd {
-  task: Task;
-  attempt: number;
-  role: Role;
-  engine: string;
-  model: string;
-  outcome: "succeeded" | "failed" | "cancelled" | "timed_out" | "retried" | "interrupted";
-  errorCode: string | null;
-  usage: { promptTokens: number; completionTokens: number };
-  latencyMs: number;
-  ttftMs: number | null;
-}
-
-export interface SchedulerOptions {
-  store: Store;
-  pool: EnginePool;
-  config: TaleConfig["scheduler"];
-  /** Tokens to generate when a task sets no limit. */
-  defaultMaxTokens: number;
-  /** Decides the role of "auto" requests; the built-in fallback policy when absent. */
-  router?: (input: RouteInput) => Promise<RouteDecision>;
-  /** Per-role history for routing; empty stats when absent. */
-  roleStats?: () => Record<Role, RoleStats>;
-  onAttemptEnd?: (attempt: AttemptEnd) => void;
-  /** Every change of a task's status: queued, running, back to queued, final. */
-  onTaskChange?: (task: Task) => void;
-  /** Something went wrong that no single caller sees, e.g. the watchdog freed a stuck slot. */
-  onAlert?: (alert: SchedulerAlert) => void;
-  /** `fields` name the task and engine a line is about, so `tale logs --task` finds it. */
-  log?: LogFn;
-}
-
-export interface SchedulerAlert {
-  severity: "warning" | "critical";
-  source: "watchdog";
-  message: string;
-}
-
-/** Which active tasks `cancelMany` stops; every given filter must match. */
-export interface CancelFilter {
-  status?: "queued" | "running";
-  role?: Role;
-}
-
-/** A request to route; `id` is the task's when it has one (a chat turn being weighed has none yet). */
-export type RouteRequest = Pick<SubmitInput, "kind" | "prompt" | "messages" | "maxTokens"> & { id?: string };
 
 interface RunningTask extends WatchedAttempt {
   abort: AbortController;
@@ -207,18 +133,8 @@ export class Scheduler {
   }
 
   /** The role (and optional engine and budget) for a request, as the routing policy sees it. */
-  async route(request: RouteRequest): Promise<RouteDecision> {
-    const empty: RoleStats = { calls: 0, successRate: 1, p50LatencyMs: null };
-    const input: RouteInput = {
-      version: 1,
-      task: { id: request.id ?? "", kind: request.kind },
-      features: computeRouteFeatures({ prompt: request.prompt, messages: request.messages, maxTokens: request.maxTokens }),
-      stats: this.options.roleStats?.() ?? { ux: empty, task: empty },
-      engines: this.options.pool.engineIds(),
-    };
-    if (this.options.router) return this.options.router(input);
-    const output = fallbackRoute(input);
-    return { ...output, reason: output.reason ?? "", decidedBy: "fallback" };
+  route(request: RouteRequest): Promise<RouteDecision> {
+    return routeRequest(request, this.options);
   }
 
   get(id: string): Task {
@@ -553,13 +469,6 @@ export class Scheduler {
   private changed(task: Task | undefined): void {
     if (task) this.options.onTaskChange?.(task);
   }
-}
-
-/** A plugin's reason is its own text: kept short, and absent when nobody gave one. */
-const maxRouteReasonChars = 200;
-function routeReasonOf(decision: RouteDecision): string | undefined {
-  const reason = decision.reason.trim();
-  return reason ? reason.slice(0, maxRouteReasonChars) : undefined;
 }
 
 export function isFinal(status: TaskStatus): boolean {
